@@ -1,0 +1,52 @@
+package vimoe.moe;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The output of every router (ROUTING.md, "the unified formulation"): for each of G groups, a
+ * dispatch tensor Dsp and a combine tensor Cmb of shape S x E x C. Implementations keep whatever
+ * form is cheapest ({@link SparsePlan} uses indices, {@link SoftPlan} dense weights); the dense
+ * tensors are materialised only on request ({@link #denseDispatch()}).
+ */
+public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
+
+    /** G, the number of groups. */
+    int groups();
+
+    /** S, tokens per group. */
+    int tokens();
+
+    /** E, the number of experts. */
+    int experts();
+
+    /** C, slots per expert per group. */
+    int capacity();
+
+    /**
+     * Expert inputs {@code Xe[e,c,:] = sum_s Dsp[s,e,c] X[s,:]} for every group.
+     *
+     * @param x tokens, (G, S, D)
+     * @return expert inputs, (E, G*C, D), slot c of group g at row {@code g*C + c}
+     */
+    NDArray dispatch(NDArray x);
+
+    /**
+     * Layer output {@code Y[s,:] = sum_{e,c} Cmb[s,e,c] Ye[e,c,:]} for every group.
+     *
+     * @param expertOutputs (E, G*C, D), laid out as {@link #dispatch} returns
+     * @return (G, S, D)
+     */
+    NDArray combine(NDArray expertOutputs);
+
+    /** The weighted auxiliary loss, a scalar; 0 where the router has none. */
+    NDArray auxLoss();
+
+    /** The routing metrics of ROUTING.md, averaged over the groups. */
+    RoutingMetrics metrics();
+
+    /** Dsp materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
+    double[][][][] denseDispatch();
+
+    /** Cmb materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
+    double[][][][] denseCombine();
+}

@@ -1,0 +1,60 @@
+package vimoe.moe.loss;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Auxiliary losses of ROUTING.md as pure functions, each computed per group and averaged over the
+ * G groups. Squared coefficients of variation use the variance directly (mean of squares minus
+ * square of mean, clamped at 0), so their gradient stays finite at perfect balance.
+ */
+public final class AuxLosses {
+    private AuxLosses() {}
+
+    /**
+     * Importance loss (V-MoE): {@code Imp_e = sum_s G[s,e]}, {@code L_imp = (std(Imp)/mean(Imp))^2}.
+     *
+     * @param gates G, (G, S, E)
+     * @return a scalar
+     */
+    public static NDArray importance(NDArray gates) {
+        return squaredCv(gates.sum(new int[] {1})); // Imp, (G, E)
+    }
+
+    /**
+     * Load loss (V-MoE): {@code t_s} = K-th largest of L~[s,:];
+     * {@code P[s,e] = 1 - Phi((t_s - L[s,e]) / (sigma/E))}; {@code Load_e = sum_s P[s,e]};
+     * {@code L_load = (std(Load)/mean(Load))^2}.
+     *
+     * @param clean L, (G, S, E)
+     * @param noisy L~, (G, S, E)
+     * @param noiseStd sigma > 0
+     * @param k K
+     * @return a scalar
+     */
+    public static NDArray load(NDArray clean, NDArray noisy, double noiseStd, int k) {
+        long experts = clean.getShape().get(2);
+        NDArray threshold = noisy.sort(2).get(":, :, {}:{}", experts - k, experts - k + 1); // t, (G, S, 1)
+        NDArray z = threshold.sub(clean).div(noiseStd / experts);
+        NDArray p = z.div(Math.sqrt(2)).erf().neg().add(1).mul(0.5); // 1 - Phi(z), (G, S, E)
+        return squaredCv(p.sum(new int[] {1})); // Load, (G, E)
+    }
+
+    /**
+     * Router z-loss (ST-MoE, arXiv 2202.08906): {@code mean_s (logsumexp_e L[s,e])^2}.
+     *
+     * @param clean L, (G, S, E)
+     * @return a scalar
+     */
+    public static NDArray zLoss(NDArray clean) {
+        NDArray max = clean.max(new int[] {2}, true).stopGradient();
+        NDArray lse = clean.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2)); // (G, S)
+        return lse.square().mean();
+    }
+
+    /** Mean over groups of {@code var(v)/mean(v)^2} along the last axis; v is (G, E). */
+    static NDArray squaredCv(NDArray v) {
+        NDArray mean = v.mean(new int[] {1});
+        NDArray variance = v.square().mean(new int[] {1}).sub(mean.square()).maximum(0);
+        return variance.div(mean.square().add(1e-10)).mean();
+    }
+}

@@ -1,0 +1,26 @@
+package vimoe.moe.routing;
+
+import vimoe.moe.GroupSlots;
+
+/**
+ * Top tokens per expert: Expert Choice. With {@link SelectionScore#GATES} this is Softmax Expert
+ * Choice (Zhou et al., arXiv 2202.09368), with {@link SelectionScore#SINKHORN} Sinkhorn Expert
+ * Choice, with {@link SelectionScore#SPARSE_OT_COLUMNS} Sparsity-constrained Expert Choice (both new
+ * in arXiv 2401.15969). The selection rule is {@link SlotFilling#expertChoice}.
+ */
+final class ExpertChoiceRouter extends SparseRouter {
+
+    ExpertChoiceRouter(RouterSpec spec, SelectionScore score) {
+        super(spec, score);
+    }
+
+    @Override
+    GroupSlots select(double[][] scores, int capacity) {
+        return SlotFilling.expertChoice(scores, score.positiveOnly(), capacity);
+    }
+
+    @Override
+    int k() {
+        return 1;
+    }
+}

@@ -1,0 +1,19 @@
+package vimoe.moe.routing;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The input of a router: the clean logits L = X Wr, the logits it routes on (L~ = L + noise in
+ * training, else L itself), and the noise sigma used (0 without noise).
+ *
+ * @param clean L, (G, S, E) (Soft MoE: (G, S, E, C))
+ * @param noisy L~, same shape; the same array as {@code clean} without noise
+ * @param noiseStd sigma; the noise added was (sigma / E) * N(0, 1)
+ */
+public record RouterLogits(NDArray clean, NDArray noisy, double noiseStd) {
+
+    /** Logits without noise, as in inference and in {@code route}. */
+    public static RouterLogits of(NDArray logits) {
+        return new RouterLogits(logits, logits, 0);
+    }
+}

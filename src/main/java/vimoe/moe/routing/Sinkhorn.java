@@ -1,0 +1,112 @@
+package vimoe.moe.routing;
+
+/**
+ * Entropic optimal-transport balancing of router logits, as used by S-BASE (Clark et al.,
+ * "Unified Scaling Laws for Routed Language Models", arXiv 2202.01169) and by the
+ * {@code sinkhorn-tc} / {@code sinkhorn-ec} routers of ROUTING.md.
+ *
+ * <p>For one group with logits L (S x E) the plan is Pi = diag(u) exp(L / eps) diag(v) with row
+ * sums 1 (each token sends one unit) and column sums S/E (each expert receives an equal share).
+ * The scalings are found by Sinkhorn's alternating normalisation, carried out on log u and log v
+ * with log-sum-exp so that logits of any finite size neither overflow nor underflow to 0/0.
+ * After the last iteration the column sums are exact and the row sums are approximate; with
+ * eps = 1 and 20 iterations they are within 1e-3 of 1 for logits in [-3, 3] (see SinkhornTest).
+ * Pi only selects experts; no gradient flows through it.
+ */
+public final class Sinkhorn {
+
+    private Sinkhorn() {}
+
+    /**
+     * Balanced plan Pi = diag(u) exp(L/eps) diag(v), S x E, row targets 1, column targets S/E.
+     * Starts from v = 1 and runs {@code iterations} rounds of (scale rows to their targets, then
+     * scale columns), entirely in the log domain (log-sum-exp) so large logits cannot overflow.
+     *
+     * @param logits     L, S rows of E finite numbers (S, E >= 1)
+     * @param epsilon    entropic temperature eps, finite and > 0 (ROUTING.md default 1)
+     * @param iterations T >= 1 (ROUTING.md default 20)
+     * @return a fresh S x E array holding Pi; its column sums equal S/E up to rounding
+     * @throws IllegalArgumentException naming the offending argument or entry
+     */
+    public static double[][] plan(double[][] logits, double epsilon, int iterations) {
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw new IllegalArgumentException("epsilon must be finite and > 0, got " + epsilon);
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
+        }
+        int rows = requireMatrix(logits);
+        int cols = logits[0].length;
+
+        // pi holds log K = L / eps until the final step overwrites it with the plan.
+        double[][] pi = new double[rows][cols];
+        for (int s = 0; s < rows; s++) {
+            for (int e = 0; e < cols; e++) {
+                double x = logits[s][e] / epsilon;
+                if (!Double.isFinite(x)) {
+                    throw new IllegalArgumentException("logits[" + s + "][" + e + "] / epsilon = "
+                            + logits[s][e] + " / " + epsilon + " is not finite");
+                }
+                pi[s][e] = x;
+            }
+        }
+        double[] logU = new double[rows];
+        double[] logV = new double[cols];                 // v = 1
+        double logColTarget = Math.log((double) rows / cols);
+
+        for (int t = 0; t < iterations; t++) {
+            // u_s = 1 / sum_e K[s,e] v_e
+            for (int s = 0; s < rows; s++) {
+                double[] row = pi[s];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int e = 0; e < cols; e++) {
+                    max = Math.max(max, row[e] + logV[e]);
+                }
+                double sum = 0;
+                for (int e = 0; e < cols; e++) {
+                    sum += Math.exp(row[e] + logV[e] - max);
+                }
+                logU[s] = -(max + Math.log(sum));
+            }
+            // v_e = (S/E) / sum_s u_s K[s,e]
+            for (int e = 0; e < cols; e++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int s = 0; s < rows; s++) {
+                    max = Math.max(max, pi[s][e] + logU[s]);
+                }
+                double sum = 0;
+                for (int s = 0; s < rows; s++) {
+                    sum += Math.exp(pi[s][e] + logU[s] - max);
+                }
+                logV[e] = logColTarget - (max + Math.log(sum));
+            }
+        }
+        // Pi[s,e] = u_s K[s,e] v_e
+        for (int s = 0; s < rows; s++) {
+            for (int e = 0; e < cols; e++) {
+                pi[s][e] = Math.exp(logU[s] + pi[s][e] + logV[e]);
+            }
+        }
+        return pi;
+    }
+
+    /** Checks that {@code m} is a non-empty rectangular matrix and returns its row count. */
+    private static int requireMatrix(double[][] m) {
+        if (m == null || m.length == 0) {
+            throw new IllegalArgumentException("logits must have at least one row, got "
+                    + (m == null ? "null" : "0 rows"));
+        }
+        if (m[0] == null || m[0].length == 0) {
+            throw new IllegalArgumentException("logits row 0 must have at least one entry, got "
+                    + (m[0] == null ? "null" : "0 entries"));
+        }
+        for (int s = 1; s < m.length; s++) {
+            if (m[s] == null || m[s].length != m[0].length) {
+                throw new IllegalArgumentException("logits are ragged: row " + s + " has "
+                        + (m[s] == null ? "null" : m[s].length + " entries")
+                        + ", row 0 has " + m[0].length);
+            }
+        }
+        return m.length;
+    }
+}

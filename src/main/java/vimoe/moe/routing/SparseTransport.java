@@ -1,0 +1,257 @@
+package vimoe.moe.routing;
+
+import java.util.Arrays;
+
+/**
+ * Sparsity-constrained optimal transport (Liu, Puigcerver, Blondel, "Sparsity-Constrained Optimal
+ * Transport", arXiv 2209.15466), the plan of the {@code sparse-ot-ec} and {@code sparse-ot-tc}
+ * routers, following the "k-sparse optimal transport" section of ROUTING.md.
+ *
+ * <p>Given cost M = -Sim (A x B), uniform marginals a (rows) and b (columns), sparsity k and
+ * gamma = 1, the semi-dual in alpha (length A) is
+ * F(alpha) = sum_j b ( &lt;p_j, x_j&gt; - gamma b (|p_j|^2 - 1) / 2 ) - &lt;alpha, a&gt; with
+ * x_j = alpha - M[:,j] and p_j = project_k(x_j / (gamma b)). It is minimised by Adam from
+ * alpha = 0 and the plan is column j = b p_j, so every column has at most k non-zeros and sums to
+ * b exactly (up to rounding); the row sums only approach a as the dual converges.
+ *
+ * <p>Expert Choice is the problem on Sim itself (A = S, B = E, a = 1, b = S/E, k = C), Token
+ * Choice the problem on Sim^T (A = E, B = S, a = S/E, b = 1, k = K) transposed back.
+ * {@code iterations = 0} is allowed and yields the plan at alpha = 0.
+ */
+public final class SparseTransport {
+
+    private static final double GAMMA = 1.0;
+    private static final double BETA1 = 0.9;
+    private static final double BETA2 = 0.999;
+    private static final double ADAM_EPS = 1e-8;
+
+    private SparseTransport() {}
+
+    /**
+     * Expert Choice plan: S x E, at most k non-zeros per column (expert), column sums exactly S/E.
+     *
+     * @param similarity   Sim, S x E finite numbers (ROUTING.md: softmax of the clean logits)
+     * @param k            C, the non-zeros allowed per expert, >= 1 (k >= S means no constraint)
+     * @param iterations   Adam steps T >= 0 (ROUTING.md default 20)
+     * @param learningRate Adam learning rate, finite and > 0 (ROUTING.md default 0.01)
+     */
+    public static double[][] columnSparse(double[][] similarity, int k, int iterations,
+            double learningRate) {
+        int s = checkArguments(similarity, k, iterations, learningRate);
+        int e = similarity[0].length;
+        return solve(similarity, 1.0, (double) s / e, k, iterations, learningRate);
+    }
+
+    /**
+     * Token Choice plan: S x E, at most k non-zeros per row (token), row sums exactly 1. Solves
+     * the problem on the transpose (A = E, B = S, a = S/E, b = 1) and transposes the plan back.
+     *
+     * @param similarity   Sim, S x E finite numbers (ROUTING.md: softmax of the clean logits)
+     * @param k            K, the non-zeros allowed per token, >= 1 (k >= E means no constraint)
+     * @param iterations   Adam steps T >= 0 (ROUTING.md default 20)
+     * @param learningRate Adam learning rate, finite and > 0 (ROUTING.md default 0.01)
+     */
+    public static double[][] rowSparse(double[][] similarity, int k, int iterations,
+            double learningRate) {
+        int s = checkArguments(similarity, k, iterations, learningRate);
+        int e = similarity[0].length;
+        double[][] planT = solve(transpose(similarity), (double) s / e, 1.0, k, iterations,
+                learningRate);
+        return transpose(planT);
+    }
+
+    /**
+     * project_k: keeps the k largest entries of z (ties: lower index first), projects them onto
+     * the probability simplex in the Euclidean norm (sort-based algorithm) and sets all other
+     * entries to 0. With k >= z.length it is the plain simplex projection.
+     */
+    static double[] projectTopKSimplex(double[] z, int k) {
+        if (z == null || z.length == 0) {
+            throw new IllegalArgumentException("z must be non-empty, got "
+                    + (z == null ? "null" : "length 0"));
+        }
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        for (int i = 0; i < z.length; i++) {
+            if (!Double.isFinite(z[i])) {
+                throw new IllegalArgumentException("z[" + i + "] is not finite: " + z[i]);
+            }
+        }
+        double[] out = new double[z.length];
+        projectInto(z, z.length, k, out, new int[Math.min(k, z.length)]);
+        return out;
+    }
+
+    /**
+     * Adam on the semi-dual of the A x B problem with cost -sim, row marginal a and column
+     * marginal b (both uniform); returns the plan, column j = b p_j at the final alpha.
+     */
+    private static double[][] solve(double[][] sim, double a, double b, int k, int iterations,
+            double learningRate) {
+        int rows = sim.length;
+        int cols = sim[0].length;
+        double[] alpha = new double[rows];
+        double[] grad = new double[rows];
+        double[] m1 = new double[rows];
+        double[] m2 = new double[rows];
+        double[] z = new double[rows];
+        double[] p = new double[rows];
+        int[] heap = new int[Math.min(k, rows)];
+        double beta1Power = 1;
+        double beta2Power = 1;
+
+        for (int t = 0; t < iterations; t++) {
+            // dF/dalpha = sum_j b p_j - a
+            Arrays.fill(grad, -a);
+            for (int j = 0; j < cols; j++) {
+                columnProjection(sim, j, alpha, b, k, z, p, heap);
+                for (int i = 0; i < rows; i++) {
+                    grad[i] += b * p[i];
+                }
+            }
+            beta1Power *= BETA1;
+            beta2Power *= BETA2;
+            for (int i = 0; i < rows; i++) {
+                m1[i] = BETA1 * m1[i] + (1 - BETA1) * grad[i];
+                m2[i] = BETA2 * m2[i] + (1 - BETA2) * grad[i] * grad[i];
+                double mHat = m1[i] / (1 - beta1Power);
+                double vHat = m2[i] / (1 - beta2Power);
+                alpha[i] -= learningRate * mHat / (Math.sqrt(vHat) + ADAM_EPS);
+            }
+        }
+        double[][] plan = new double[rows][cols];
+        for (int j = 0; j < cols; j++) {
+            columnProjection(sim, j, alpha, b, k, z, p, heap);
+            for (int i = 0; i < rows; i++) {
+                plan[i][j] = b * p[i];
+            }
+        }
+        return plan;
+    }
+
+    /** p = project_k(x_j / (gamma b)) with x_j = alpha - M[:,j] = alpha + sim[:,j]. */
+    private static void columnProjection(double[][] sim, int j, double[] alpha, double b, int k,
+            double[] z, double[] p, int[] heap) {
+        for (int i = 0; i < alpha.length; i++) {
+            z[i] = (alpha[i] + sim[i][j]) / (GAMMA * b);
+        }
+        projectInto(z, alpha.length, k, p, heap);
+    }
+
+    /**
+     * Writes project_k(z[0..n)) into out[0..n). The k best indices are selected with a size-k
+     * min-heap (O(n log k)) whose root is the weakest kept entry, then heap-sorted best first.
+     */
+    private static void projectInto(double[] z, int n, int k, double[] out, int[] heap) {
+        int kept = Math.min(k, n);
+        for (int i = 0; i < kept; i++) {
+            heap[i] = i;
+        }
+        for (int i = kept / 2 - 1; i >= 0; i--) {
+            siftDown(z, heap, i, kept);
+        }
+        for (int i = kept; i < n; i++) {
+            if (ranksBelow(z, heap[0], i)) {
+                heap[0] = i;
+                siftDown(z, heap, 0, kept);
+            }
+        }
+        for (int end = kept - 1; end > 0; end--) {
+            int weakest = heap[0];
+            heap[0] = heap[end];
+            heap[end] = weakest;
+            siftDown(z, heap, 0, end);
+        }
+        // Sorted v_1 >= ... >= v_kept: rho = largest r with v_r > (sum_{q<=r} v_q - 1) / r,
+        // theta = (sum_{q<=rho} v_q - 1) / rho, result max(v - theta, 0). The condition holds
+        // exactly on a prefix, so the scan stops at its first failure.
+        double cumulative = 0;
+        double theta = 0;
+        for (int r = 0; r < kept; r++) {
+            double v = z[heap[r]];
+            cumulative += v;
+            double candidate = (cumulative - 1) / (r + 1);
+            if (v - candidate <= 0) {
+                break;
+            }
+            theta = candidate;
+        }
+        Arrays.fill(out, 0, n, 0.0);
+        for (int r = 0; r < kept; r++) {
+            int i = heap[r];
+            out[i] = Math.max(z[i] - theta, 0.0);
+        }
+    }
+
+    /** True when entry i ranks below entry j: smaller value, or equal value and larger index. */
+    private static boolean ranksBelow(double[] z, int i, int j) {
+        return z[i] < z[j] || (z[i] == z[j] && i > j);
+    }
+
+    private static void siftDown(double[] z, int[] heap, int pos, int size) {
+        while (true) {
+            int child = 2 * pos + 1;
+            if (child >= size) {
+                return;
+            }
+            if (child + 1 < size && ranksBelow(z, heap[child + 1], heap[child])) {
+                child++;
+            }
+            if (!ranksBelow(z, heap[child], heap[pos])) {
+                return;
+            }
+            int tmp = heap[pos];
+            heap[pos] = heap[child];
+            heap[child] = tmp;
+            pos = child;
+        }
+    }
+
+    private static double[][] transpose(double[][] m) {
+        double[][] t = new double[m[0].length][m.length];
+        for (int i = 0; i < m.length; i++) {
+            for (int j = 0; j < m[0].length; j++) {
+                t[j][i] = m[i][j];
+            }
+        }
+        return t;
+    }
+
+    /** Validates the public arguments and returns S, the number of rows of similarity. */
+    private static int checkArguments(double[][] similarity, int k, int iterations,
+            double learningRate) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        if (iterations < 0) {
+            throw new IllegalArgumentException("iterations must be >= 0, got " + iterations);
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("learningRate must be finite and > 0, got "
+                    + learningRate);
+        }
+        if (similarity == null || similarity.length == 0) {
+            throw new IllegalArgumentException("similarity must have at least one row, got "
+                    + (similarity == null ? "null" : "0 rows"));
+        }
+        int cols = similarity[0] == null ? 0 : similarity[0].length;
+        if (cols == 0) {
+            throw new IllegalArgumentException("similarity row 0 must have at least one entry");
+        }
+        for (int s = 0; s < similarity.length; s++) {
+            if (similarity[s] == null || similarity[s].length != cols) {
+                throw new IllegalArgumentException("similarity is ragged: row " + s + " has "
+                        + (similarity[s] == null ? "null" : similarity[s].length + " entries")
+                        + ", row 0 has " + cols);
+            }
+            for (int e = 0; e < cols; e++) {
+                if (!Double.isFinite(similarity[s][e])) {
+                    throw new IllegalArgumentException("similarity[" + s + "][" + e
+                            + "] is not finite: " + similarity[s][e]);
+                }
+            }
+        }
+        return similarity.length;
+    }
+}
