@@ -1,12 +1,58 @@
 package vimoe.cli;
 
-import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
-public final class Main {
+/** The {@code vimoe} command line: one thin picocli command per task, no logic of its own. */
+@Command(
+        name = "vimoe",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Vision Mixture-of-Experts: routers, MoE layers and their study.",
+        subcommands = {RoutersCommand.class, RouteCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Runs the tool and exits with its status. */
     public static void main(String[] args) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            var a = m.create(new double[] {1, 2, 3});
-            System.out.println(a.erf() + " " + a.getDataType() + " " + m.getEngine().getEngineName() + m.getEngine().getVersion());
+        System.exit(run(args));
+    }
+
+    /** Runs the tool with the given arguments and returns the exit status (for tests). */
+    public static int run(String... args) {
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true"); // the native library comes from a Maven jar
+        }
+        return new CommandLine(new Main())
+                .setExecutionExceptionHandler(Main::reportFailure)
+                .execute(args);
+    }
+
+    /** An unexpected failure: one line naming it, status 1 (set VIMOE_DEBUG=1 for the stack trace). */
+    private static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        err.println("vimoe " + cmd.getCommandName() + ": " + Errors.oneLine(e));
+        if (System.getenv("VIMOE_DEBUG") != null) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Reads the version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"vimoe " + (v == null ? "(development build)" : v)};
         }
     }
 }

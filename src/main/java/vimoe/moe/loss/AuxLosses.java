@@ -51,10 +51,10 @@ public final class AuxLosses {
         return lse.square().mean();
     }
 
-    /** Mean over groups of {@code var(v)/mean(v)^2} along the last axis; v is (G, E). */
+    /** Mean over groups of {@code var(v)/(mean(v)^2 + 1e-12)} along the last axis (1e-12 avoids 0/0 when every P underflows); v is (G, E). */
     static NDArray squaredCv(NDArray v) {
         NDArray mean = v.mean(new int[] {1});
         NDArray variance = v.square().mean(new int[] {1}).sub(mean.square()).maximum(0);
-        return variance.div(mean.square().add(1e-10)).mean();
+        return variance.div(mean.square().add(1e-12)).mean();
     }
 }

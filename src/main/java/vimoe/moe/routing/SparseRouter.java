@@ -70,7 +70,8 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
         if (spec.zLossWeight() > 0) {
             loss = loss.add(AuxLosses.zLoss(logits.clean()).mul(spec.zLossWeight()));
         }
-        return loss;
+        return loss.toType(gates.getDataType(), false); // a 0-d array times a Java double is float64
+
     }
 
     /** Copies a (G, S, E) array into Java doubles. */
