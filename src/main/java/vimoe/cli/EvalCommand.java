@@ -1,0 +1,38 @@
+package vimoe.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vimoe.eval.Evaluation;
+import vimoe.train.TrainingRun;
+
+/** {@code vimoe eval}: evaluate a trained run again. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a trained model: test accuracy, per-class accuracy, confusion matrix, few-shot "
+                + "probe and routing statistics. Writes eval.json into the run directory.")
+final class EvalCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train'.")
+    Path run;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default RUN_DIR/eval.json).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            RunModel loaded = RunModel.load(run, manager);
+            TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
+            Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
+                    splits.validation(), splits.test(), manager, System.err);
+            Path file = output != null ? output : run.resolve("eval.json");
+            TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
+            System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
+                    (Double) result.get("test_accuracy"), result.get("validation_accuracy"), file);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package vimoe.train;
+
+/**
+ * How to train, validated on construction (messages name the field and the bad value). The
+ * defaults ({@link #defaults()}) are the recipe of issue 3: AdamW at 1e-3, weight decay 0.05 on
+ * weight matrices only, 5% linear warm-up then cosine decay, label smoothing 0.1, gradient norm
+ * clipped at 1, batch 128, 10 epochs.
+ *
+ * @param epochs passes over the training split
+ * @param batchSize images per step (a multiple of the model's images per routing group)
+ * @param learningRate peak learning rate
+ * @param weightDecay decoupled weight decay on weight matrices (not on norms, biases, embeddings)
+ * @param warmupFraction fraction of the steps with a linear warm-up
+ * @param labelSmoothing epsilon of label smoothing
+ * @param clipNorm maximum global gradient norm (0 turns clipping off)
+ * @param seed makes a run repeatable: initialisation, data order, augmentation, router noise
+ * @param validationSize images held out of the training set for model choice
+ * @param trainLimit use only the first N training images (0: all)
+ * @param pad random-crop padding in pixels (0: no crop)
+ * @param flip random horizontal flips
+ */
+public record TrainConfig(
+        int epochs,
+        int batchSize,
+        double learningRate,
+        double weightDecay,
+        double warmupFraction,
+        double labelSmoothing,
+        double clipNorm,
+        long seed,
+        int validationSize,
+        int trainLimit,
+        int pad,
+        boolean flip) {
+
+    /** Validates every field. */
+    public TrainConfig {
+        require(epochs >= 1, "epochs must be >= 1, got " + epochs);
+        require(batchSize >= 1, "batch_size must be >= 1, got " + batchSize);
+        require(learningRate > 0 && Double.isFinite(learningRate), "learning_rate must be > 0, got " + learningRate);
+        require(weightDecay >= 0 && Double.isFinite(weightDecay), "weight_decay must be >= 0, got " + weightDecay);
+        require(warmupFraction >= 0 && warmupFraction < 1, "warmup_fraction must be in [0, 1), got " + warmupFraction);
+        require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing must be in [0, 1), got " + labelSmoothing);
+        require(clipNorm >= 0 && Double.isFinite(clipNorm), "clip_norm must be >= 0, got " + clipNorm);
+        require(validationSize >= 0, "validation_size must be >= 0, got " + validationSize);
+        require(trainLimit >= 0, "train_limit must be >= 0, got " + trainLimit);
+        require(pad >= 0, "pad must be >= 0, got " + pad);
+    }
+
+    /** The default recipe. */
+    public static TrainConfig defaults() {
+        return new TrainConfig(10, 128, 1e-3, 0.05, 0.05, 0.1, 1.0, 0, 5000, 0, 2, false);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}
