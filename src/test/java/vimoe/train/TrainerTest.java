@@ -1,6 +1,5 @@
 package vimoe.train;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,20 +22,28 @@ import vimoe.moe.routing.RouterSpec;
 class TrainerTest {
     static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
 
-    /** A learnable synthetic set: class c is a bright square at position c of an 8 x 8 image, plus noise. */
+    /**
+     * A learnable synthetic set of 8 x 8 textures: class 0 horizontal stripes, 1 vertical stripes,
+     * 2 a checkerboard, 3 flat grey; every pixel plus uniform noise. Every patch shows its class, so
+     * an average-pooled ViT can learn it.
+     */
     static ImageSet synthetic(int n, long seed) {
         Random r = new Random(seed);
         byte[] pixels = new byte[n * 64];
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
-            labels[i] = r.nextInt(4);
-            for (int j = 0; j < 64; j++) {
-                pixels[i * 64 + j] = (byte) r.nextInt(60);
-            }
-            int y0 = labels[i] / 2 * 4, x0 = labels[i] % 2 * 4;
-            for (int y = y0; y < y0 + 4; y++) {
-                for (int x = x0; x < x0 + 4; x++) {
-                    pixels[i * 64 + y * 8 + x] = (byte) 220;
+            int c = r.nextInt(4);
+            labels[i] = c;
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    boolean on = switch (c) {
+                        case 0 -> y % 2 == 0;
+                        case 1 -> x % 2 == 0;
+                        case 2 -> (x + y) % 2 == 0;
+                        default -> false;
+                    };
+                    int base = c == 3 ? 128 : on ? 200 : 40;
+                    pixels[i * 64 + y * 8 + x] = (byte) (base + r.nextInt(40) - 20);
                 }
             }
         }
@@ -57,12 +64,12 @@ class TrainerTest {
 
     @Test
     void learnsTheSyntheticTask(@TempDir Path dir) throws Exception {
-        var result = TrainingRun.run(config("softmax-tc", 6, 32), splits(), dir, false, new Trainer.Listener() {}, QUIET);
+        var result = TrainingRun.run(config("softmax-tc", 10, 32), splits(), dir, false, new Trainer.Listener() {}, QUIET);
         assertTrue((Double) result.get("test_accuracy") > 0.9, "test accuracy " + result.get("test_accuracy"));
         for (String file : List.of("config.json", "metrics.jsonl", "result.json", "checkpoint/model.params")) {
             assertTrue(Files.isRegularFile(dir.resolve(file)), file);
         }
-        assertEquals(6, Files.readAllLines(dir.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"epoch\"")).count());
+        assertEquals(10, Files.readAllLines(dir.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"epoch\"")).count());
     }
 
     @Test
@@ -84,7 +91,17 @@ class TrainerTest {
             // the checkpoint of epoch 1 is on disk
         }
         TrainingRun.run(three, splits(), split, true, new Trainer.Listener() {}, QUIET);
-        assertArrayEquals(parameters(three, dir.resolve("whole")), parameters(three, split));
+        float[] whole = parameters(three, dir.resolve("whole")), resumed = parameters(three, split);
+        assertEquals(whole.length, resumed.length);
+        // Identical in a quiet process; under load libtorch's threaded kernels may sum in another
+        // order (seen once: 1e-6 relative). A real resume bug (lost optimizer state, learning rate,
+        // data order or router noise) moves parameters by orders of magnitude more.
+        double worst = 0;
+        for (int i = 0; i < whole.length; i++) {
+            worst = Math.max(worst, Math.abs(whole[i] - resumed[i]) / Math.max(1e-3, Math.abs(whole[i])));
+        }
+        System.out.println("resume: largest relative parameter difference " + worst);
+        assertTrue(worst < 1e-4, "resumed parameters differ by " + worst + " (relative)");
     }
 
     static final class StopHere extends RuntimeException {}
@@ -121,15 +138,23 @@ class TrainerTest {
                 @Override
                 public void onStep(int step, double loss, double accuracy, double imagesPerSecond, double lr) {
                     if (step % 25 == 0) {
-                        rss.add(residentBytes());
+                        rss.add(nativeBytes());
                     }
                 }
             }, null);
         }
         long warm = rss.get(3); // after 100 steps
         long last = rss.get(rss.size() - 1);
-        System.out.printf("resident memory after 100 steps %.1f MB, after 300 steps %.1f MB%n", warm / 1e6, last / 1e6);
+        System.out.printf("native memory after 100 steps %.1f MB, after 300 steps %.1f MB%n", warm / 1e6, last / 1e6);
         assertTrue(last < warm * 1.10, "native memory grew from " + warm / 1e6 + " MB to " + last / 1e6 + " MB");
+    }
+
+    /** Resident memory outside the JVM's own heap and metaspace: the engine's native memory. */
+    private static long nativeBytes() {
+        System.gc();
+        var memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        long jvm = memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted();
+        return residentBytes() - jvm;
     }
 
     private static long residentBytes() {
