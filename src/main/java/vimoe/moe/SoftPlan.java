@@ -77,29 +77,34 @@ public final class SoftPlan implements RoutingPlan {
 
     @Override
     public RoutingMetrics metrics() {
-        double[][][][] dsp = denseDispatch();
-        double[][][][] cmb = denseCombine();
+        int slots = experts * capacity;
+        double[] dsp = flat(dispatchWeights), cmb = flat(combineWeights); // (G, S, E*C)
         RoutingMetrics.Accumulator acc = new RoutingMetrics.Accumulator(experts, 1);
+        double[] row = new double[slots];
         for (int g = 0; g < groups; g++) {
             double[] perExpert = new double[experts];
             double[] perToken = new double[tokens];
             double entropy = 0;
             for (int s = 0; s < tokens; s++) {
-                double[] row = new double[experts * capacity];
-                for (int e = 0; e < experts; e++) {
-                    boolean reached = false;
-                    for (int c = 0; c < capacity; c++) {
-                        perExpert[e] += dsp[g][s][e][c];
-                        row[e * capacity + c] = cmb[g][s][e][c];
-                        reached |= cmb[g][s][e][c] > 0;
-                    }
-                    perToken[s] += reached ? 1 : 0;
+                int base = (g * tokens + s) * slots;
+                boolean[] reached = new boolean[experts];
+                for (int j = 0; j < slots; j++) {
+                    perExpert[j / capacity] += dsp[base + j];
+                    row[j] = cmb[base + j];
+                    reached[j / capacity] |= row[j] > 0;
+                }
+                for (boolean r : reached) {
+                    perToken[s] += r ? 1 : 0;
                 }
                 entropy += RoutingMetrics.entropy(row) / tokens;
             }
-            acc.addGroup(perExpert, perToken, experts * capacity, experts * capacity, entropy);
+            acc.addGroup(perExpert, perToken, slots, slots, entropy);
         }
         return acc.build(0);
+    }
+
+    private static double[] flat(NDArray w) {
+        return w.toType(DataType.FLOAT64, false).toDoubleArray();
     }
 
     @Override
@@ -114,7 +119,7 @@ public final class SoftPlan implements RoutingPlan {
 
     /** (G, S, E*C) weights as (G, S, E, C) doubles. */
     private double[][][][] unflatten(NDArray w) {
-        double[] v = w.toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] v = flat(w);
         double[][][][] out = new double[groups][tokens][experts][capacity];
         int i = 0;
         for (int g = 0; g < groups; g++) {

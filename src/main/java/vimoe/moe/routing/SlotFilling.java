@@ -1,7 +1,6 @@
 package vimoe.moe.routing;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import vimoe.moe.GroupSlots;
 
 /**
@@ -27,10 +26,15 @@ final class SlotFilling {
         for (int s = 0; s < tokens; s++) {
             choices[s] = topIndices(score[s], k, positiveOnly);
         }
-        Integer[] order = tokenOrder(tokens);
+        int[] order;
         if (batchPriority) {
-            // Stable sort: ties in the top score keep index order.
-            Arrays.sort(order, Comparator.comparingDouble((Integer s) -> -max(score[s])));
+            double[] top = new double[tokens];
+            for (int s = 0; s < tokens; s++) {
+                top[s] = max(score[s]);
+            }
+            order = descending(top); // ties in the top score keep index order
+        } else {
+            order = identity(tokens);
         }
         int[] slotToken = emptySlots(experts * capacity);
         int[][] held = new int[tokens][k];
@@ -92,8 +96,7 @@ final class SlotFilling {
 
     /** Indices of the (up to) n largest values, descending, ties to the lower index. */
     static int[] topIndices(double[] values, int n, boolean positiveOnly) {
-        Integer[] order = tokenOrder(values.length);
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -values[i]));
+        int[] order = descending(values);
         int taken = 0;
         int[] top = new int[Math.min(n, values.length)];
         for (int i = 0; i < order.length && taken < top.length; i++) {
@@ -104,8 +107,29 @@ final class SlotFilling {
         return taken == top.length ? top : Arrays.copyOf(top, taken);
     }
 
-    private static Integer[] tokenOrder(int n) {
-        Integer[] order = new Integer[n];
+    /** The indices of {@code values} sorted by descending value, ties in index order (a stable merge sort on ints). */
+    static int[] descending(double[] values) {
+        int[] a = identity(values.length), tmp = new int[values.length];
+        for (int width = 1; width < a.length; width *= 2) {
+            for (int lo = 0; lo < a.length - width; lo += 2 * width) {
+                int mid = lo + width, hi = Math.min(lo + 2 * width, a.length), i = lo, j = mid, k = lo;
+                while (i < mid && j < hi) {
+                    tmp[k++] = values[a[j]] > values[a[i]] ? a[j++] : a[i++];
+                }
+                while (i < mid) {
+                    tmp[k++] = a[i++];
+                }
+                while (j < hi) {
+                    tmp[k++] = a[j++];
+                }
+                System.arraycopy(tmp, lo, a, lo, hi - lo);
+            }
+        }
+        return a;
+    }
+
+    private static int[] identity(int n) {
+        int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }

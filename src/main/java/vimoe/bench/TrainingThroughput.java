@@ -1,0 +1,101 @@
+package vimoe.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import vimoe.model.VisionTransformer;
+import vimoe.model.VitConfig;
+import vimoe.train.AdamW;
+import vimoe.train.Losses;
+import vimoe.train.Trainer;
+
+/**
+ * Training throughput of a model configuration per router: full training steps (forward, backward,
+ * clipping, AdamW) on random images, after warm-up steps, reported as images per second and as a
+ * ratio to the dense baseline measured in the same run. Routers are measured in rounds (each round
+ * runs every router once), so that a noisy neighbour slows all of them alike; the median round counts.
+ */
+public final class TrainingThroughput {
+    private TrainingThroughput() {}
+
+    /**
+     * One router's numbers.
+     *
+     * @param router the router name
+     * @param imagesPerSecond median over rounds
+     * @param ratioToDense imagesPerSecond divided by the dense baseline's
+     */
+    public record Row(String router, double imagesPerSecond, double ratioToDense) {}
+
+    /**
+     * Measures every configuration; the first must be the dense baseline.
+     *
+     * @param configs the model of each router (same shapes, different routers)
+     * @param batch images per step
+     * @param warmup untimed steps per configuration before timing
+     * @param steps timed steps per configuration per round
+     * @param rounds rounds
+     */
+    public static List<Row> measure(List<VitConfig> configs, int batch, int warmup, int steps, int rounds,
+            PrintStream log) {
+        double[][] ips = new double[configs.size()][rounds];
+        try (NDManager manager = NDManager.newBaseManager()) {
+            List<VisionTransformer> models = new ArrayList<>();
+            List<AdamW> optimizers = new ArrayList<>();
+            for (VitConfig c : configs) {
+                Engine.getInstance().setRandomSeed(0);
+                VisionTransformer m = new VisionTransformer(c);
+                m.initialize(manager, DataType.FLOAT32, new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
+                models.add(m);
+                optimizers.add(new AdamW(Trainer.parameters(m), 0.05, manager));
+                run(m, optimizers.get(optimizers.size() - 1), manager, batch, warmup);
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < configs.size(); i++) {
+                    long start = System.nanoTime();
+                    run(models.get(i), optimizers.get(i), manager, batch, steps);
+                    ips[i][r] = (double) batch * steps / ((System.nanoTime() - start) / 1e9);
+                    log.printf("round %d %-13s %7.1f images/s%n", r + 1, configs.get(i).router().router(), ips[i][r]);
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        double dense = median(ips[0]);
+        for (int i = 0; i < configs.size(); i++) {
+            double m = median(ips[i]);
+            rows.add(new Row(configs.get(i).router().router(), m, m / dense));
+        }
+        return rows;
+    }
+
+    private static void run(VisionTransformer model, AdamW optimizer, NDManager manager, int batch, int steps) {
+        VitConfig c = model.config();
+        for (int s = 0; s < steps; s++) {
+            try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+                NDArray x = step.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
+                NDArray y = step.randomInteger(0, c.numClasses(), new Shape(batch), DataType.INT64);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDList out = model.forward(new ParameterStore(step, false), new NDList(x), true);
+                    gc.backward(Losses.smoothedCrossEntropy(out.get(0), y, 0.1).add(out.get(1)));
+                }
+                optimizer.clipGradients(1.0);
+                optimizer.step(1e-4);
+            }
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,61 @@
+package vimoe.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import vimoe.bench.TrainingThroughput;
+import vimoe.model.VitConfig;
+import vimoe.moe.routing.Routers;
+
+/** {@code vimoe bench}: training throughput of every router against the dense baseline, in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure training throughput (images/s, training mode) of the dense baseline and each router "
+                + "on random images, and print each router's ratio to dense measured in the same run.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--routers", split = ",", paramLabel = "NAMES", description = "Routers to measure (default: all).")
+    List<String> routers;
+
+    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "B", description = "Images per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "Timed steps per router per round (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Rounds; the median counts (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--image-size", defaultValue = "28", paramLabel = "PIXELS", description = "Input size (default ${DEFAULT-VALUE}).")
+    int imageSize;
+
+    @Option(names = "--channels", defaultValue = "1", paramLabel = "N", description = "Input channels (default ${DEFAULT-VALUE}).")
+    int channels;
+
+    @Override
+    public Integer call() {
+        List<String> names = new ArrayList<>(List.of("dense"));
+        for (String r : routers != null ? routers : Routers.names()) {
+            if (!r.equals("dense")) {
+                names.add(r);
+            }
+        }
+        List<VitConfig> configs = new ArrayList<>();
+        for (String name : names) {
+            model.router = name;
+            configs.add(model.config(imageSize, channels, 10));
+        }
+        System.err.printf("training throughput of %s, batch %d, %d steps x %d rounds per router...%n",
+                model.variant, batch, steps, rounds);
+        var rows = TrainingThroughput.measure(configs, batch, 3, steps, rounds, System.err);
+        System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
+        for (var row : rows) {
+            System.out.printf("%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());
+        }
+        return 0;
+    }
+}
