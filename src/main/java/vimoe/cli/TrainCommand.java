@@ -88,25 +88,25 @@ final class TrainCommand implements Callable<Integer> {
                 or(labelSmoothing, d.labelSmoothing()), or(clipNorm, d.clipNorm()), seed == null ? d.seed() : seed,
                 or(validationSize, d.validationSize()), or(trainLimit, d.trainLimit()), or(pad, defaults.pad()),
                 flip == null ? defaults.horizontalFlip() : flip);
-        System.err.println("reading " + spec + "...");
-        // The model's input size comes from the data; image folders are resized to --image-size.
-        RunConfig draft = new RunConfig(data.dataset, data.dataDir == null ? null : data.dataDir.toString(), model.variant,
-                model.config(data.imageSizeOr(28), data.channelsOr(1), 10), train, null, null, null);
-        var probe = Datasets.load(spec, data.dataDir, data.channels == null ? 0 : data.channels,
-                data.imageSize == null ? 0 : data.imageSize, data.imageSize == null ? 0 : data.imageSize);
-        ImageSet sample = probe.train();
-        VitConfig vit = model.config(sample.height(), sample.channels(), sample.numClasses());
-        RunConfig withModel = new RunConfig(draft.dataset(), draft.dataDir(), draft.variant(), vit, train, null, null,
-                sample.classNames());
-        TrainingRun.Splits splits = TrainingRun.splits(withModel);
-        double[][] meanStd = splits.train().channelMeanStd();
-        RunConfig config = new RunConfig(withModel.dataset(), withModel.dataDir(), withModel.variant(), vit, train,
-                toFloat(meanStd[0]), toFloat(meanStd[1]), sample.classNames());
+        model.routerSpec(); // refuse bad router options before reading any data
         Path dir = output != null ? output : Path.of("runs", model.router + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         if (Files.exists(dir.resolve("config.json"))) {
             throw new IllegalArgumentException(dir + " already holds a run; use --resume " + dir + " or another --output");
         }
+        System.err.println("reading " + spec + "...");
+        // The model's input size comes from the data; --image-size and --channels convert it.
+        var probe = Datasets.load(spec, data.dataDir, data.channels == null ? 0 : data.channels,
+                data.imageSize == null ? 0 : data.imageSize, data.imageSize == null ? 0 : data.imageSize);
+        ImageSet sample = probe.train();
+        VitConfig vit = model.config(sample.height(), sample.channels(), sample.numClasses());
+        String dataDir = data.dataDir == null ? null : data.dataDir.toString();
+        RunConfig withModel = new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null,
+                sample.classNames());
+        TrainingRun.Splits splits = TrainingRun.splits(withModel, probe);
+        double[][] meanStd = splits.train().channelMeanStd();
+        RunConfig config = new RunConfig(withModel.dataset(), withModel.dataDir(), withModel.variant(), vit, train,
+                toFloat(meanStd[0]), toFloat(meanStd[1]), sample.classNames());
         System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run directory %s%n",
                 config.variant(), vit.moeLayers(), vit.router().router(), splits.train().size(),
                 splits.validation().size(), splits.test().size(), dir);

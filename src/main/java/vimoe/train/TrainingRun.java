@@ -39,9 +39,13 @@ public final class TrainingRun {
     /** Reads the dataset of {@code config} and makes the splits (train limit, then validation hold-out). */
     public static Splits splits(RunConfig config) throws IOException {
         var model = config.model();
-        TrainTest data = Datasets.load(DatasetSpec.parse(config.dataset()),
+        return splits(config, Datasets.load(DatasetSpec.parse(config.dataset()),
                 config.dataDir() == null ? null : Path.of(config.dataDir()), model.channels(), model.imageSize(),
-                model.imageSize());
+                model.imageSize()));
+    }
+
+    /** Makes the splits of {@code config} from data already read in the model's input format. */
+    public static Splits splits(RunConfig config, TrainTest data) {
         ImageSet train = data.train();
         TrainConfig t = config.train();
         if (t.trainLimit() > 0) {
