@@ -1,5 +1,6 @@
 package vimoe.model;
 
+import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -49,7 +50,7 @@ public final class Attention extends AbstractBlock {
         NDArray fused = qkv.forward(ps, new NDList(x), training).head()
                 .reshape(b, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3, B, h, T, hd)
         NDArray q = fused.get(0), k = fused.get(1), v = fused.get(2);
-        NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).softmax(-1); // (B, h, T, T)
+        NDArray weights = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd)).softmax(-1); // (B, h, T, T)
         NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d); // (B, T, D)
         return proj.forward(ps, new NDList(out), training);
     }

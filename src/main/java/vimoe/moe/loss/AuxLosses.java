@@ -1,5 +1,6 @@
 package vimoe.moe.loss;
 
+import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -34,8 +35,8 @@ public final class AuxLosses {
     public static NDArray load(NDArray clean, NDArray noisy, double noiseStd, int k) {
         long experts = clean.getShape().get(2);
         NDArray threshold = noisy.sort(2).get(":, :, {}:{}", experts - k, experts - k + 1); // t, (G, S, 1)
-        NDArray z = threshold.sub(clean).div(noiseStd / experts);
-        NDArray p = z.div(Math.sqrt(2)).erf().neg().add(1).mul(0.5); // 1 - Phi(z), (G, S, E)
+        NDArray z = Scalars.div(threshold.sub(clean), noiseStd / experts);
+        NDArray p = Scalars.mul(Scalars.div(z, Math.sqrt(2)).erf().neg().add(1), 0.5); // 1 - Phi(z), (G, S, E)
         return squaredCv(p.sum(new int[] {1})); // Load, (G, E)
     }
 
@@ -54,7 +55,8 @@ public final class AuxLosses {
     /** Mean over groups of {@code var(v)/(mean(v)^2 + 1e-12)} along the last axis (1e-12 avoids 0/0 when every P underflows); v is (G, E). */
     static NDArray squaredCv(NDArray v) {
         NDArray mean = v.mean(new int[] {1});
-        NDArray variance = v.square().mean(new int[] {1}).sub(mean.square()).maximum(0);
+        NDArray raw = v.square().mean(new int[] {1}).sub(mean.square());
+        NDArray variance = raw.maximum(raw.zerosLike()); // not maximum(0): see Scalars
         return variance.div(mean.square().add(1e-12)).mean();
     }
 }

@@ -1,5 +1,6 @@
 package vimoe.moe.routing;
 
+import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -61,16 +62,16 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
     private NDArray auxLoss(RouterLogits logits, NDArray gates) {
         NDArray loss = gates.getManager().zeros(new Shape(), gates.getDataType());
         if (spec.importanceWeight() > 0) {
-            loss = loss.add(AuxLosses.importance(gates).mul(spec.importanceWeight()));
+            loss = loss.add(Scalars.mul(AuxLosses.importance(gates), spec.importanceWeight()));
         }
         if (spec.loadWeight() > 0 && logits.noiseStd() > 0) {
-            loss = loss.add(AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), k())
-                    .mul(spec.loadWeight()));
+            loss = loss.add(Scalars.mul(AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), k()),
+                    spec.loadWeight()));
         }
         if (spec.zLossWeight() > 0) {
-            loss = loss.add(AuxLosses.zLoss(logits.clean()).mul(spec.zLossWeight()));
+            loss = loss.add(Scalars.mul(AuxLosses.zLoss(logits.clean()), spec.zLossWeight()));
         }
-        return loss.toType(gates.getDataType(), false); // a 0-d array times a Java double is float64
+        return loss;
 
     }
 
