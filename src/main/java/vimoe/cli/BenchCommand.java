@@ -18,6 +18,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model = new ModelOptions();
 
+    @Mixin
+    InputShapeOptions input = new InputShapeOptions();
+
     @Option(names = "--routers", split = ",", paramLabel = "NAMES", description = "Routers to measure (default: all).")
     List<String> routers;
 
@@ -30,12 +33,6 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Rounds; the median counts (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--image-size", defaultValue = "28", paramLabel = "PIXELS", description = "Input size (default ${DEFAULT-VALUE}).")
-    int imageSize;
-
-    @Option(names = "--channels", defaultValue = "1", paramLabel = "N", description = "Input channels (default ${DEFAULT-VALUE}).")
-    int channels;
-
     @Override
     public Integer call() {
         List<String> names = new ArrayList<>(List.of("dense"));
@@ -47,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
         List<VitConfig> configs = new ArrayList<>();
         for (String name : names) {
             model.router = name;
-            configs.add(model.config(imageSize, channels, 10));
+            configs.add(model.config(input.imageSize, input.channels, input.classes));
         }
         System.err.printf("training throughput of %s, batch %d, %d steps x %d rounds per router...%n",
                 model.variant, batch, steps, rounds);

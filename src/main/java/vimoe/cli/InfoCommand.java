@@ -17,21 +17,15 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model = new ModelOptions();
 
-    @Option(names = "--image-size", defaultValue = "28", paramLabel = "PIXELS", description = "Input size (default ${DEFAULT-VALUE}).")
-    int imageSize;
-
-    @Option(names = "--channels", defaultValue = "1", paramLabel = "N", description = "Input channels (default ${DEFAULT-VALUE}).")
-    int channels;
-
-    @Option(names = "--classes", defaultValue = "10", paramLabel = "N", description = "Classes (default ${DEFAULT-VALUE}).")
-    int classes;
+    @Mixin
+    InputShapeOptions input = new InputShapeOptions();
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        VitConfig config = model.config(imageSize, channels, classes);
+        VitConfig config = model.config(input.imageSize, input.channels, input.classes);
         ModelInfo info = ModelInfo.of(config);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("variant", model.variant);
