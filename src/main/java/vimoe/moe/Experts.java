@@ -24,7 +24,6 @@ public final class Experts extends AbstractBlock {
 
     private final int experts;
     private final int hidden;
-    private long width;
     private final Parameter w1;
     private final Parameter b1;
     private final Parameter w2;
@@ -61,7 +60,7 @@ public final class Experts extends AbstractBlock {
 
     @Override
     protected void prepare(Shape[] inputShapes) {
-        width = inputShapes[0].get(2);
+        long width = inputShapes[0].get(2);
         w1.setShape(new Shape(experts, width, hidden)); // (E, D, H)
         b1.setShape(new Shape(experts, 1, hidden)); // (E, 1, H)
         w2.setShape(new Shape(experts, hidden, width)); // (E, H, D)

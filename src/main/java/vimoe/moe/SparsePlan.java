@@ -2,7 +2,9 @@ package vimoe.moe;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -73,7 +75,7 @@ public final class SparsePlan implements RoutingPlan {
             }
         }
         NDManager manager = gateArray.getManager();
-        NDArray flat = NDArrays.concat(new ai.djl.ndarray.NDList(
+        NDArray flat = NDArrays.concat(new NDList(
                 gateArray.reshape(pad), manager.zeros(new Shape(1), gateArray.getDataType())));
         NDArray w = flat.get(manager.create(index)).reshape(groups, tokens, perToken);
         if (!normalize) {
@@ -149,7 +151,7 @@ public final class SparsePlan implements RoutingPlan {
 
     private static NDArray withZeroRow(NDArray rows) {
         NDArray zero = rows.getManager().zeros(new Shape(1, rows.getShape().get(1)), rows.getDataType());
-        return NDArrays.concat(new ai.djl.ndarray.NDList(rows, zero));
+        return NDArrays.concat(new NDList(rows, zero));
     }
 
     @Override
@@ -177,7 +179,7 @@ public final class SparsePlan implements RoutingPlan {
             }
             acc.addGroup(perExpert, perToken, filled, experts * capacity, entropy);
         }
-        return acc.build(auxLoss.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble());
+        return acc.build(auxLoss.toType(DataType.FLOAT64, false).getDouble());
     }
 
     @Override
@@ -196,7 +198,7 @@ public final class SparsePlan implements RoutingPlan {
 
     @Override
     public double[][][][] denseCombine() {
-        double[] w = weights.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+        double[] w = weights.toType(DataType.FLOAT64, false).toDoubleArray();
         double[][][][] out = new double[groups][tokens][experts][capacity];
         for (int g = 0; g < groups; g++) {
             for (int s = 0; s < tokens; s++) {

@@ -107,6 +107,17 @@ public final class Trainer {
      */
     public List<EpochSummary> fit(NDManager manager, AdamW optimizer, int startEpoch, Path runDir, Listener listener,
             MetricsLog log) throws IOException {
+        return fit(manager, optimizer, startEpoch, 0, runDir, listener, log);
+    }
+
+    /**
+     * As {@link #fit(NDManager, AdamW, int, Path, Listener, MetricsLog)}, for a run that already
+     * spent {@code previousSeconds} before its checkpoint; checkpoints record the total as
+     * {@code elapsed_seconds}.
+     */
+    public List<EpochSummary> fit(NDManager manager, AdamW optimizer, int startEpoch, double previousSeconds,
+            Path runDir, Listener listener, MetricsLog log) throws IOException {
+        long fitStart = System.nanoTime();
         int perEpoch = stepsPerEpoch();
         LearningRateSchedule schedule = LearningRateSchedule.of(config.learningRate(), config.epochs() * perEpoch,
                 config.warmupFraction());
@@ -146,7 +157,8 @@ public final class Trainer {
                     routing.stream().map(RoutingMetrics::mean).toList());
             summaries.add(summary);
             if (runDir != null) {
-                Checkpoint.save(runDir, model, optimizer, Map.of("epoch", epoch + 1, "step", summary.step()));
+                Checkpoint.save(runDir, model, optimizer, Map.of("epoch", epoch + 1, "step", summary.step(),
+                        "elapsed_seconds", previousSeconds + (System.nanoTime() - fitStart) / 1e9));
             }
             if (log != null) {
                 log.append(epochRecord(summary));

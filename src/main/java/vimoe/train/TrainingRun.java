@@ -91,7 +91,8 @@ public final class TrainingRun {
             Augmentation augmentation = new Augmentation(config.train().pad(), config.train().flip());
             Trainer trainer = new Trainer(model, config.train(), data.train(), data.validation(), config.mean(),
                     config.std(), augmentation);
-            List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, startEpoch, runDir, listener, metrics);
+            List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, startEpoch, previousSeconds, runDir,
+                    listener, metrics);
             double trainSeconds = epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
             long trainImages = (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
             Map<String, Object> result = new LinkedHashMap<>();
