@@ -43,7 +43,7 @@ public record RoutingMetrics(
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("dropped_fraction", droppedFraction);
         m.put("under_k_fraction", underKFraction);
-        m.put("tokens_per_expert", tokensPerExpert.clone());
+        m.put("tokens_per_expert", java.util.Arrays.stream(tokensPerExpert).boxed().toList());
         m.put("tokens_per_expert_min", tokensPerExpertMin);
         m.put("tokens_per_expert_mean", tokensPerExpertMean);
         m.put("tokens_per_expert_max", tokensPerExpertMax);
