@@ -2,25 +2,21 @@ package vimoe.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import vimoe.model.VisionTransformer;
 import vimoe.model.VitConfig;
 import vimoe.train.AdamW;
-import vimoe.train.Losses;
 import vimoe.train.Trainer;
 
 /**
- * Training throughput of a model configuration per router: full training steps (forward, backward,
- * clipping, AdamW) on random images, after warm-up steps, reported as images per second and as a
+ * Training throughput of a model configuration per router: full training steps ({@link Trainer#step},
+ * the same step as training: forward, backward, clipping, AdamW) on random images, after warm-up steps, reported as images per second and as a
  * ratio to the dense baseline measured in the same run. Routers are measured in rounds (each round
  * runs every router once), so that a noisy neighbour slows all of them alike; the median round counts.
  */
@@ -83,12 +79,7 @@ public final class TrainingThroughput {
             try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
                 NDArray x = step.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
                 NDArray y = step.randomInteger(0, c.numClasses(), new Shape(batch), DataType.INT64);
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDList out = model.forward(new ParameterStore(step, false), new NDList(x), true);
-                    gc.backward(Losses.smoothedCrossEntropy(out.get(0), y, 0.1).add(out.get(1)));
-                }
-                optimizer.clipGradients(1.0);
-                optimizer.step(1e-4);
+                Trainer.step(model, optimizer, step, x, y, 0.1, 1.0, 1e-4);
             }
         }
     }

@@ -29,12 +29,23 @@ public final class Evaluation {
     /** Evaluates {@code model}; {@code validation} may be empty. Progress lines go to {@code log}. */
     public static Map<String, Object> evaluate(VisionTransformer model, RunConfig config, ImageSet train,
             ImageSet validation, ImageSet test, NDManager manager, PrintStream log) {
+        return evaluate(model, config, train, validation, test, Double.NaN, manager, log);
+    }
+
+    /**
+     * As {@link #evaluate(VisionTransformer, RunConfig, ImageSet, ImageSet, ImageSet, NDManager, PrintStream)},
+     * reusing {@code validationAccuracy} when the caller has just measured it on the same model (NaN:
+     * measure it here).
+     */
+    public static Map<String, Object> evaluate(VisionTransformer model, RunConfig config, ImageSet train,
+            ImageSet validation, ImageSet test, double validationAccuracy, NDManager manager, PrintStream log) {
         Map<String, Object> result = new LinkedHashMap<>();
         float[] mean = config.mean(), std = config.std();
         log.println("evaluating on " + test.size() + " test images...");
         Evaluator.Pass testPass = Evaluator.run(model, test, mean, std, 256, manager, false, true);
         result.put("test_accuracy", testPass.accuracy());
         result.put("validation_accuracy", validation.size() == 0 ? null
+                : !Double.isNaN(validationAccuracy) ? validationAccuracy
                 : Evaluator.run(model, validation, mean, std, 256, manager, false, false).accuracy());
         int classes = config.model().numClasses();
         int[][] confusion = Evaluator.confusion(test.labels(), testPass.predictions(), classes);

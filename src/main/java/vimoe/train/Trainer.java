@@ -168,30 +168,47 @@ public final class Trainer {
         return summaries;
     }
 
-    /** One optimisation step; returns {loss, correct predictions}. */
+    /** One optimisation step of the run on the images {@code batch}; returns {loss, correct predictions}. */
     private double[] step(NDManager manager, AdamW optimizer, int[] batch, int epoch, int step, double lr) {
         try (NDScope scope = new NDScope(); NDManager sub = manager.newSubManager()) {
             NDList data = train.batch(sub, batch, augmentation, config.seed(), epoch, mean, std);
-            NDArray labels = data.get(1);
             Engine.getInstance().setRandomSeed((int) mix(config.seed(), step)); // router noise of this step
-            double loss;
-            long correct;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDList out = model.forward(new ParameterStore(sub, false), new NDList(data.get(0)), true);
-                NDArray logits = out.get(0);
-                NDArray total = Losses.smoothedCrossEntropy(logits, labels, config.labelSmoothing()).add(out.get(1));
-                gc.backward(total);
-                loss = total.getFloat();
-                correct = logits.argMax(1).eq(labels).sum().getLong();
+            double[] lossAndCorrect = step(model, optimizer, sub, data.get(0), data.get(1), config.labelSmoothing(),
+                    config.clipNorm(), lr);
+            if (!Double.isFinite(lossAndCorrect[0])) {
+                throw new IllegalStateException("the training loss became " + lossAndCorrect[0] + " at step "
+                        + (step + 1) + "; lower --lr or raise --clip-norm");
             }
-            if (!Double.isFinite(loss)) {
-                throw new IllegalStateException("the training loss became " + loss + " at step " + (step + 1)
-                        + "; lower --lr or raise --clip-norm");
-            }
-            optimizer.clipGradients(config.clipNorm());
-            optimizer.step(lr);
-            return new double[] {loss, correct};
+            return lossAndCorrect;
         }
+    }
+
+    /**
+     * One optimisation step on a given batch: forward in training mode, label-smoothed cross-entropy
+     * plus the auxiliary loss, backward, global gradient clipping, AdamW. The caller owns the scope
+     * of the step's temporaries ({@code manager} should be a per-step sub-manager).
+     *
+     * @param images (B, Ch, H, W), normalised
+     * @param labels (B), integer classes
+     * @return {loss, correct predictions}; the parameters are not updated when the loss is not finite
+     */
+    public static double[] step(VisionTransformer model, AdamW optimizer, NDManager manager, NDArray images,
+            NDArray labels, double labelSmoothing, double clipNorm, double lr) {
+        double loss;
+        long correct;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDList out = model.forward(new ParameterStore(manager, false), new NDList(images), true);
+            NDArray logits = out.get(0);
+            NDArray total = Losses.smoothedCrossEntropy(logits, labels, labelSmoothing).add(out.get(1));
+            gc.backward(total);
+            loss = total.getFloat();
+            correct = logits.argMax(1).eq(labels).sum().getLong();
+        }
+        if (Double.isFinite(loss)) {
+            optimizer.clipGradients(clipNorm);
+            optimizer.step(lr);
+        }
+        return new double[] {loss, correct};
     }
 
     /** The trainable parameters of a model, in a fixed order. */

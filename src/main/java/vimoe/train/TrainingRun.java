@@ -99,7 +99,9 @@ public final class TrainingRun {
             result.put("router", config.model().router().router());
             result.put("seed", config.train().seed());
             result.put("epochs", config.train().epochs());
-            result.putAll(Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(), manager, log));
+            double lastValidation = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
+            result.putAll(Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(),
+                    lastValidation, manager, log));
             result.put("images_per_second", trainSeconds > 0 ? trainImages / trainSeconds : null);
             result.put("elapsed_seconds", previousSeconds + (System.nanoTime() - started) / 1e9);
             writeAtomically(runDir.resolve("result.json"), JSON.writeValueAsBytes(result));
