@@ -43,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "B", description = "Images per step (default 128).")
     Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate of AdamW (default 1e-3).")
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate of AdamW (default 2e-3).")
     Double learningRate;
 
     @Option(names = "--weight-decay", paramLabel = "WD", description = "Weight decay on weight matrices (default 0.05).")
