@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vimoe.eval.Evaluation;
@@ -18,6 +19,9 @@ final class EvalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train'.")
     Path run;
 
+    @Mixin
+    FewShotOptions fewShot = new FewShotOptions();
+
     @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default RUN_DIR/eval.json).")
     Path output;
 
@@ -27,7 +31,8 @@ final class EvalCommand implements Callable<Integer> {
             RunModel loaded = RunModel.load(run, manager);
             TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
             Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
-                    splits.validation(), splits.test(), manager, System.err);
+                    splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()), manager,
+                    System.err);
             Path file = output != null ? output : run.resolve("eval.json");
             TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
             System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",

@@ -31,6 +31,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data = new DataOptions();
 
+    @Mixin
+    FewShotOptions fewShot = new FewShotOptions();
+
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Run directory (default: runs/<router>-<time>).")
     Path output;
 
@@ -77,8 +80,9 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resume != null) {
             RunConfig config = TrainingRun.JSON.readValue(resume.resolve("config.json").toFile(), RunConfig.class);
-            return report(TrainingRun.run(config, TrainingRun.splits(config), resume, true, progress(), System.err),
-                    resume);
+            var few = fewShot.load(config.model());
+            return report(TrainingRun.run(config, TrainingRun.splits(config), few, resume, true, progress(),
+                    System.err), resume);
         }
         DatasetSpec spec = DatasetSpec.parse(data.dataset);
         Augmentation defaults = Datasets.defaultAugmentation(spec);
@@ -100,6 +104,7 @@ final class TrainCommand implements Callable<Integer> {
                 data.imageSize == null ? 0 : data.imageSize, data.imageSize == null ? 0 : data.imageSize);
         ImageSet sample = probe.train();
         VitConfig vit = model.config(sample.height(), sample.channels(), sample.numClasses());
+        var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
         String dataDir = data.dataDir == null ? null : data.dataDir.toString();
         RunConfig withModel = new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null,
                 sample.classNames());
@@ -110,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run directory %s%n",
                 config.variant(), vit.moeLayers(), vit.router().router(), splits.train().size(),
                 splits.validation().size(), splits.test().size(), dir);
-        return report(TrainingRun.run(config, splits, dir, false, progress(), System.err), dir);
+        return report(TrainingRun.run(config, splits, few, dir, false, progress(), System.err), dir);
     }
 
     private static TrainingProgress progress() {

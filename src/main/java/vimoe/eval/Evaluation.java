@@ -26,19 +26,26 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    /** Evaluates {@code model}; {@code validation} may be empty. Progress lines go to {@code log}. */
+    /**
+     * Evaluates {@code model}; {@code validation} may be empty. The few-shot probe uses the training
+     * dataset. Progress lines go to {@code log}.
+     */
     public static Map<String, Object> evaluate(VisionTransformer model, RunConfig config, ImageSet train,
             ImageSet validation, ImageSet test, NDManager manager, PrintStream log) {
-        return evaluate(model, config, train, validation, test, Double.NaN, manager, log);
+        return evaluate(model, config, train, validation, test, Double.NaN, null, manager, log);
     }
 
     /**
-     * As {@link #evaluate(VisionTransformer, RunConfig, ImageSet, ImageSet, ImageSet, NDManager, PrintStream)},
-     * reusing {@code validationAccuracy} when the caller has just measured it on the same model (NaN:
-     * measure it here).
+     * Evaluates {@code model}.
+     *
+     * @param validationAccuracy the accuracy on {@code validation} when the caller has just measured
+     *     it on the same model, NaN to measure it here
+     * @param fewShot the few-shot probe's data, or null for the training dataset ({@code train} and
+     *     {@code test})
      */
     public static Map<String, Object> evaluate(VisionTransformer model, RunConfig config, ImageSet train,
-            ImageSet validation, ImageSet test, double validationAccuracy, NDManager manager, PrintStream log) {
+            ImageSet validation, ImageSet test, double validationAccuracy, FewShotData fewShot, NDManager manager,
+            PrintStream log) {
         Map<String, Object> result = new LinkedHashMap<>();
         float[] mean = config.mean(), std = config.std();
         log.println("evaluating on " + test.size() + " test images...");
@@ -52,7 +59,16 @@ public final class Evaluation {
         result.put("class_names", config.classNames());
         result.put("per_class_accuracy", Evaluator.perClassAccuracy(confusion));
         result.put("confusion_matrix", confusion);
-        result.put("fewshot", fewShot(model, config, train, test, testPass, manager, log));
+        if (fewShot == null) {
+            result.put("fewshot_dataset", config.dataset());
+            result.put("fewshot", fewShot(model, config, train, test, testPass.features(), manager, log));
+        } else {
+            log.println("few-shot features of " + fewShot.name() + " (" + fewShot.test().size() + " test images)...");
+            double[][] testFeatures = Evaluator.run(model, fewShot.test(), mean, std, 256, manager, false, true)
+                    .features();
+            result.put("fewshot_dataset", fewShot.name());
+            result.put("fewshot", fewShot(model, config, fewShot.train(), fewShot.test(), testFeatures, manager, log));
+        }
         ModelInfo info = ModelInfo.of(config.model());
         result.put("parameters", Map.of("total", info.totalParameters(), "active", info.activeParametersPerToken()));
         result.put("flops_per_image", info.flopsPerImage());
@@ -61,9 +77,9 @@ public final class Evaluation {
         return result;
     }
 
-    /** The few-shot probe: shots from the first {@link #POOL} training images, scored on the test set. */
+    /** The few-shot probe: shots from the first {@link #POOL} images of {@code train}, scored on {@code test}. */
     private static Map<String, Object> fewShot(VisionTransformer model, RunConfig config, ImageSet train,
-            ImageSet test, Evaluator.Pass testPass, NDManager manager, PrintStream log) {
+            ImageSet test, double[][] testFeatures, NDManager manager, PrintStream log) {
         ImageSet pool = train.head(Math.min(POOL, train.size()));
         int minPerClass = java.util.Arrays.stream(pool.classCounts()).min().orElse(0);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -75,8 +91,8 @@ public final class Evaluation {
         log.println("few-shot linear probe (" + DRAWS + " draws of " + java.util.Arrays.toString(shots) + " shots)...");
         double[][] poolFeatures = Evaluator.run(model, pool, config.mean(), config.std(), 256, manager, false, true)
                 .features();
-        for (FewShotProbe.ShotResult r : FewShotProbe.evaluate(poolFeatures, pool.labels(), testPass.features(),
-                test.labels(), config.model().numClasses(), shots, DRAWS, config.train().seed(),
+        for (FewShotProbe.ShotResult r : FewShotProbe.evaluate(poolFeatures, pool.labels(), testFeatures,
+                test.labels(), pool.numClasses(), shots, DRAWS, config.train().seed(),
                 FewShotProbe.DEFAULT_LAMBDA)) {
             out.put(Integer.toString(r.shots()), Map.of("mean", r.mean(), "std", r.std()));
         }

@@ -20,6 +20,7 @@ import vimoe.data.Datasets;
 import vimoe.data.ImageSet;
 import vimoe.data.TrainTest;
 import vimoe.eval.Evaluation;
+import vimoe.eval.FewShotData;
 import vimoe.model.VisionTransformer;
 
 /**
@@ -67,6 +68,15 @@ public final class TrainingRun {
      */
     public static Map<String, Object> run(RunConfig config, Splits data, Path runDir, boolean resume,
             Trainer.Listener listener, PrintStream log) throws IOException {
+        return run(config, data, null, runDir, resume, listener, log);
+    }
+
+    /**
+     * As {@link #run(RunConfig, Splits, Path, boolean, Trainer.Listener, PrintStream)}, with the
+     * few-shot probe on {@code fewShot} (null: on the training dataset).
+     */
+    public static Map<String, Object> run(RunConfig config, Splits data, FewShotData fewShot, Path runDir,
+            boolean resume, Trainer.Listener listener, PrintStream log) throws IOException {
         Files.createDirectories(runDir);
         long started = System.nanoTime();
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -101,7 +111,7 @@ public final class TrainingRun {
             result.put("epochs", config.train().epochs());
             double lastValidation = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
             result.putAll(Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(),
-                    lastValidation, manager, log));
+                    lastValidation, fewShot, manager, log));
             result.put("images_per_second", trainSeconds > 0 ? trainImages / trainSeconds : null);
             result.put("elapsed_seconds", previousSeconds + (System.nanoTime() - started) / 1e9);
             writeAtomically(runDir.resolve("result.json"), JSON.writeValueAsBytes(result));

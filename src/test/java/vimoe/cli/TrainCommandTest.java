@@ -51,6 +51,26 @@ class TrainCommandTest {
         JsonNode evaluated = JSON.readTree(run.resolve("eval.json").toFile());
         assertEquals(result.get("test_accuracy").asDouble(), evaluated.get("test_accuracy").asDouble(), 1e-12);
 
+        // The few-shot probe on another dataset: 3 of the texture classes as PNG files, 6 training
+        // images per class, so only the 1- and 5-shot probes can be drawn.
+        Path folder = tmp.resolve("folder");
+        writeTextureFolder(folder.resolve("train"), 6, 3);
+        writeTextureFolder(folder.resolve("test"), 10, 4);
+        Path fewFile = tmp.resolve("few.json");
+        CliRunner.Result few = CliRunner.run("", "eval", run.toString(), "--fewshot-dataset", "folder:" + folder,
+                "--output", fewFile.toString());
+        assertEquals(0, few.status(), few.err());
+        JsonNode fewResult = JSON.readTree(fewFile.toFile());
+        assertEquals("folder:" + folder, fewResult.get("fewshot_dataset").asText());
+        assertEquals(List.of("1", "5"), iterable(fewResult.get("fewshot").fieldNames()));
+        double fiveShot = fewResult.get("fewshot").get("5").get("mean").asDouble();
+        assertTrue(fiveShot >= 0.8, "5-shot accuracy on three distinct textures: " + fiveShot);
+        assertEquals("idx:" + data, evaluated.get("fewshot_dataset").asText()); // by default, the training dataset
+        CliRunner.Result noFolder = CliRunner.run("", "eval", run.toString(), "--fewshot-dataset",
+                "folder:" + tmp.resolve("nowhere"));
+        assertEquals(1, noFolder.status());
+        assertTrue(noFolder.err().contains("is not a directory"), noFolder.err());
+
         Path png = tmp.resolve("stripes.png");
         BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 8; y++) {
@@ -101,6 +121,31 @@ class TrainCommandTest {
         CliRunner.Result typo = CliRunner.run("", "train", "--epoch", "3");
         assertEquals(2, typo.status()); // a usage error
         assertFalse(typo.err().isBlank());
+    }
+
+    /** Writes n PNG images per class of horizontal stripes, vertical stripes and checkerboards, with noise. */
+    static void writeTextureFolder(Path dir, int n, long seed) throws Exception {
+        Random r = new Random(seed);
+        String[] names = {"horizontal", "vertical", "checker"};
+        for (int c = 0; c < names.length; c++) {
+            Files.createDirectories(dir.resolve(names[c]));
+            for (int i = 0; i < n; i++) {
+                BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+                for (int y = 0; y < 8; y++) {
+                    for (int x = 0; x < 8; x++) {
+                        boolean on = c == 0 ? y % 2 == 0 : c == 1 ? x % 2 == 0 : (x + y) % 2 == 0;
+                        image.getRaster().setSample(x, y, 0, (on ? 200 : 40) + r.nextInt(30) - 15);
+                    }
+                }
+                ImageIO.write(image, "png", dir.resolve(names[c]).resolve(i + ".png").toFile());
+            }
+        }
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> names) {
+        List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out;
     }
 
     /** Writes images and labels in IDX format: class 0 horizontal stripes, 1 vertical, 2 checkerboard, 3 flat. */
