@@ -16,13 +16,13 @@ import vimoe.train.TrainingRun;
         description = "Evaluate a trained model: test accuracy, per-class accuracy, confusion matrix, few-shot "
                 + "probe and routing statistics. Writes eval.json into the run directory.")
 final class EvalCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train'.")
+    @Parameters(paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train', or a checkpoint directory.")
     Path run;
 
     @Mixin
     FewShotOptions fewShot = new FewShotOptions();
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default RUN_DIR/eval.json).")
+    @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default: eval.json in the run directory).")
     Path output;
 
     @Override
@@ -33,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
             Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
                     splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()), manager,
                     System.err);
-            Path file = output != null ? output : run.resolve("eval.json");
+            Path file = output != null ? output : loaded.home().resolve("eval.json");
             TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
             System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
                     (Double) result.get("test_accuracy"), result.get("validation_accuracy"), file);

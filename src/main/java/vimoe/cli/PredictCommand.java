@@ -22,7 +22,7 @@ import vimoe.model.VitConfig;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Classify image files (PNG or JPEG) with a trained model: the top 5 classes and their probabilities.")
 final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train'.")
+    @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "A run directory written by 'vimoe train', or a checkpoint directory.")
     Path run;
 
     @Option(names = "--json", description = "Print JSON instead of a table.")

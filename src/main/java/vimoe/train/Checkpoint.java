@@ -20,13 +20,16 @@ import java.util.stream.Stream;
 
 /**
  * A checkpoint directory {@code checkpoint/} inside a run directory: {@code model.params} (the
- * block's parameters), {@code optimizer.bin} (AdamW state) and {@code state.json} (epoch, step and
- * anything else the trainer records). It is written to a temporary directory and renamed into
- * place, so a crash never leaves a half-written checkpoint.
+ * block's parameters), {@code optimizer.bin} (AdamW state), {@code state.json} (epoch, step and
+ * anything else the trainer records) and a copy of the run's {@code config.json}, so that a
+ * checkpoint copied elsewhere still says which model it holds. It is written to a temporary
+ * directory and renamed into place, so a crash never leaves a half-written checkpoint.
  */
 public final class Checkpoint {
     /** The sub-directory of a run directory that holds the checkpoint. */
     public static final String DIR = "checkpoint";
+    /** The run configuration's file name, in a run directory and in its checkpoint. */
+    public static final String CONFIG = "config.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Checkpoint() {}
@@ -42,6 +45,10 @@ public final class Checkpoint {
             Files.write(tmp.resolve("optimizer.bin"), optimizer.encodeState());
         }
         JSON.writeValue(tmp.resolve("state.json").toFile(), state);
+        Path config = runDir.resolve(CONFIG);
+        if (Files.isRegularFile(config)) {
+            Files.copy(config, tmp.resolve(CONFIG));
+        }
         Path target = runDir.resolve(DIR);
         Path old = runDir.resolve(".checkpoint-old");
         deleteRecursively(old);
@@ -63,9 +70,14 @@ public final class Checkpoint {
 
     /** Loads the model parameters of the checkpoint in {@code runDir} into an uninitialised block. */
     public static void loadModel(Path runDir, Block model, NDManager manager) throws IOException {
-        Path params = runDir.resolve(DIR).resolve("model.params");
+        loadParameters(runDir.resolve(DIR), model, manager);
+    }
+
+    /** Loads the model parameters of the checkpoint directory {@code checkpointDir} into an uninitialised block. */
+    public static void loadParameters(Path checkpointDir, Block model, NDManager manager) throws IOException {
+        Path params = checkpointDir.resolve("model.params");
         if (!Files.isRegularFile(params)) {
-            throw new IOException("no checkpoint in " + runDir + " (expected " + params + ")");
+            throw new IOException("no checkpoint in " + checkpointDir + " (expected " + params + ")");
         }
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(params)))) {
             model.loadParameters(manager, in);

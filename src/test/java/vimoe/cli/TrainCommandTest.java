@@ -51,6 +51,27 @@ class TrainCommandTest {
         JsonNode evaluated = JSON.readTree(run.resolve("eval.json").toFile());
         assertEquals(result.get("test_accuracy").asDouble(), evaluated.get("test_accuracy").asDouble(), 1e-12);
 
+        // A checkpoint directory evaluates the same model: the run's checkpoint/, and a copy of it elsewhere.
+        CliRunner.Result fromCheckpoint = CliRunner.run("", "eval", run.resolve("checkpoint").toString(),
+                "--output", tmp.resolve("from-checkpoint.json").toString());
+        assertEquals(0, fromCheckpoint.status(), fromCheckpoint.err());
+        Path copy = Files.createDirectories(tmp.resolve("elsewhere"));
+        try (var files = Files.list(run.resolve("checkpoint"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        CliRunner.Result fromCopy = CliRunner.run("", "eval", copy.toString());
+        assertEquals(0, fromCopy.status(), fromCopy.err());
+        for (Path file : List.of(tmp.resolve("from-checkpoint.json"), copy.resolve("eval.json"))) {
+            assertEquals(result.get("test_accuracy").asDouble(),
+                    JSON.readTree(file.toFile()).get("test_accuracy").asDouble(), 1e-12, file.toString());
+        }
+        Files.delete(copy.resolve("config.json"));
+        CliRunner.Result noConfig = CliRunner.run("", "eval", copy.toString());
+        assertEquals(1, noConfig.status());
+        assertTrue(noConfig.err().contains("no config.json"), noConfig.err());
+
         // The few-shot probe on another dataset: 3 of the texture classes as PNG files, 6 training
         // images per class, so only the 1- and 5-shot probes can be drawn.
         Path folder = tmp.resolve("folder");
