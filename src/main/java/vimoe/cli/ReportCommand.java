@@ -1,0 +1,47 @@
+package vimoe.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vimoe.study.Report;
+import vimoe.study.RunSummary;
+import vimoe.train.TrainingRun;
+
+/** {@code vimoe report}: compare finished runs in a table, and plot their validation accuracy. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = "Compare finished runs head to head: a Markdown table (test accuracy, 10-shot accuracy, "
+                + "wall time, throughput, parameters, FLOPs) and an SVG plot of validation accuracy per epoch.")
+final class ReportCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "RUN_DIR", arity = "1..*", description = "Run directories written by 'vimoe train'.")
+    List<Path> runs;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the table to FILE (default: standard output).")
+    Path output;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "Write the validation-accuracy plot to FILE (SVG).")
+    Path plot;
+
+    @Override
+    public Integer call() throws Exception {
+        List<RunSummary> summaries = new ArrayList<>();
+        for (Path run : runs) {
+            summaries.add(RunSummary.read(run)); // every run is read before anything is written
+        }
+        String table = Report.markdown(summaries);
+        if (plot != null) {
+            TrainingRun.writeAtomically(plot, Report.svg(summaries).getBytes(StandardCharsets.UTF_8));
+        }
+        if (output != null) {
+            TrainingRun.writeAtomically(output, table.getBytes(StandardCharsets.UTF_8));
+            System.err.println("table written to " + output);
+        } else {
+            System.out.print(table);
+        }
+        return 0;
+    }
+}
