@@ -24,25 +24,20 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
      * holds its own config.json). Anything else gets one clear error.
      */
     static RunModel load(Path dir, NDManager manager) throws IOException {
-        Path checkpoint, config, home;
-        if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) && Checkpoint.exists(dir)) {
-            checkpoint = dir.resolve(Checkpoint.DIR);
-            config = dir.resolve(Checkpoint.CONFIG);
-            home = dir;
-        } else if (Files.isRegularFile(dir.resolve("model.params"))) {
-            checkpoint = dir;
-            Path parent = dir.toAbsolutePath().normalize().getParent();
-            boolean inRun = parent != null && Files.isRegularFile(parent.resolve(Checkpoint.CONFIG));
-            config = Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) ? dir.resolve(Checkpoint.CONFIG)
-                    : inRun ? parent.resolve(Checkpoint.CONFIG) : null;
-            home = inRun ? parent : dir;
-            if (config == null) {
-                throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
-                        + "pass the run directory written by 'vimoe train'");
-            }
-        } else {
+        Path checkpoint = Checkpoint.exists(dir) ? dir.resolve(Checkpoint.DIR) : dir;
+        if (!Checkpoint.holdsParameters(checkpoint)) {
             throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
                     + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
+        }
+        // A run's checkpoint/ reports into the run; a checkpoint elsewhere reports into itself.
+        Path parent = checkpoint.toAbsolutePath().normalize().getParent();
+        boolean inRun = parent != null && Files.isRegularFile(parent.resolve(Checkpoint.CONFIG));
+        Path home = inRun ? parent : checkpoint;
+        Path config = Files.isRegularFile(checkpoint.resolve(Checkpoint.CONFIG)) ? checkpoint.resolve(Checkpoint.CONFIG)
+                : home.resolve(Checkpoint.CONFIG);
+        if (!Files.isRegularFile(config)) {
+            throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
+                    + "pass the run directory written by 'vimoe train'");
         }
         RunConfig rc = TrainingRun.JSON.readValue(config.toFile(), RunConfig.class);
         VisionTransformer model = new VisionTransformer(rc.model());

@@ -27,16 +27,7 @@ public final class Evaluation {
     private Evaluation() {}
 
     /**
-     * Evaluates {@code model}; {@code validation} may be empty. The few-shot probe uses the training
-     * dataset. Progress lines go to {@code log}.
-     */
-    public static Map<String, Object> evaluate(VisionTransformer model, RunConfig config, ImageSet train,
-            ImageSet validation, ImageSet test, NDManager manager, PrintStream log) {
-        return evaluate(model, config, train, validation, test, Double.NaN, null, manager, log);
-    }
-
-    /**
-     * Evaluates {@code model}.
+     * Evaluates {@code model}; {@code validation} may be empty. Progress lines go to {@code log}.
      *
      * @param validationAccuracy the accuracy on {@code validation} when the caller has just measured
      *     it on the same model, NaN to measure it here

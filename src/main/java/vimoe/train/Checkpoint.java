@@ -30,6 +30,7 @@ public final class Checkpoint {
     public static final String DIR = "checkpoint";
     /** The run configuration's file name, in a run directory and in its checkpoint. */
     public static final String CONFIG = "config.json";
+    private static final String PARAMS = "model.params";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Checkpoint() {}
@@ -38,7 +39,7 @@ public final class Checkpoint {
     public static void save(Path runDir, Block model, AdamW optimizer, Map<String, Object> state) throws IOException {
         Path tmp = Files.createTempDirectory(runDir, ".checkpoint-");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-                Files.newOutputStream(tmp.resolve("model.params"))))) {
+                Files.newOutputStream(tmp.resolve(PARAMS))))) {
             model.saveParameters(out);
         }
         if (optimizer != null) {
@@ -65,7 +66,12 @@ public final class Checkpoint {
 
     /** Whether {@code runDir} holds a checkpoint. */
     public static boolean exists(Path runDir) {
-        return Files.isRegularFile(runDir.resolve(DIR).resolve("model.params"));
+        return holdsParameters(runDir.resolve(DIR));
+    }
+
+    /** Whether {@code checkpointDir} is a checkpoint directory (it holds model parameters). */
+    public static boolean holdsParameters(Path checkpointDir) {
+        return Files.isRegularFile(checkpointDir.resolve(PARAMS));
     }
 
     /** Loads the model parameters of the checkpoint in {@code runDir} into an uninitialised block. */
@@ -75,7 +81,7 @@ public final class Checkpoint {
 
     /** Loads the model parameters of the checkpoint directory {@code checkpointDir} into an uninitialised block. */
     public static void loadParameters(Path checkpointDir, Block model, NDManager manager) throws IOException {
-        Path params = checkpointDir.resolve("model.params");
+        Path params = checkpointDir.resolve(PARAMS);
         if (!Files.isRegularFile(params)) {
             throw new IOException("no checkpoint in " + checkpointDir + " (expected " + params + ")");
         }
