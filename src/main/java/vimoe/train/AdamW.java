@@ -1,6 +1,7 @@
 package vimoe.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -20,6 +21,8 @@ public final class AdamW {
     private final double weightDecay;
     private final List<NDArray> means = new ArrayList<>();
     private final List<NDArray> variances = new ArrayList<>();
+    private final NDManager constantManager;
+    private final java.util.Map<String, NDArray> constants = new java.util.HashMap<>();
     private int step;
 
     /**
@@ -30,56 +33,79 @@ public final class AdamW {
     public AdamW(List<Parameter> params, double weightDecay, NDManager manager) {
         this.params = List.copyOf(params);
         this.weightDecay = weightDecay;
+        this.constantManager = manager;
         for (Parameter p : this.params) {
             means.add(manager.zeros(p.getArray().getShape(), p.getArray().getDataType()));
             variances.add(manager.zeros(p.getArray().getShape(), p.getArray().getDataType()));
         }
     }
 
-    /** Updates every parameter from its gradient at learning rate {@code lr}, then zeroes the gradients. */
+    /**
+     * Updates every parameter from its gradient at learning rate {@code lr}, then zeroes the gradients:
+     * one fused in-place engine call per parameter ({@code NDArrayEx.adamUpdate} with decoupled decay).
+     * The engine computes {@code w -= lr wd w; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+     * w -= lr' m / (sqrt(v) + eps')}; with {@code lr' = lr sqrt(c2) / c1} and {@code eps' = eps sqrt(c2)}
+     * this is exactly Adam's bias-corrected {@code w -= lr (m / c1) / (sqrt(v / c2) + eps)}.
+     */
     public void step(double lr) {
-        try (NDScope scope = new NDScope()) { // temporaries, and the gradient handles, die here
-            update(lr);
-        }
-    }
-
-    private void update(double lr) {
         step++;
         double c1 = 1 - Math.pow(BETA1, step), c2 = 1 - Math.pow(BETA2, step);
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            NDArray w = p.getArray(), g = w.getGradient(), m = means.get(i), v = variances.get(i);
-            m.muli(BETA1).addi(g.mul(1 - BETA1));
-            v.muli(BETA2).addi(g.square().muli(1 - BETA2));
-            if (weightDecay > 0 && p.getType() == Parameter.Type.WEIGHT) {
-                w.muli(1 - lr * weightDecay);
+        float corrected = (float) (lr * Math.sqrt(c2) / c1), eps = (float) (EPS * Math.sqrt(c2));
+        try (NDScope scope = new NDScope()) { // the gradient handles die here
+            for (int i = 0; i < params.size(); i++) {
+                Parameter p = params.get(i);
+                NDArray w = p.getArray();
+                float decay = weightDecay > 0 && p.getType() == Parameter.Type.WEIGHT ? (float) weightDecay : 0f;
+                // rescale 1 and clip -1: no per-element rescaling or clamping; the last flag selects AdamW
+                w.getNDArrayInternal().adamUpdate(new NDList(w, w.getGradient(), means.get(i), variances.get(i)),
+                        new NDList(w), (float) lr, corrected, decay, 1f, -1f, (float) BETA1, (float) BETA2, eps,
+                        false, true);
             }
-            // w -= lr * (m / c1) / (sqrt(v / c2) + eps)
-            w.subi(m.div(v.div(c2).sqrt().addi(EPS)).muli(lr / c1));
-            g.subi(g);
         }
     }
 
-    /** Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
-    public double clipGradients(double maxNorm) {
-        try (NDScope scope = new NDScope()) {
-            return clip(maxNorm);
-        }
-    }
-
-    private double clip(double maxNorm) {
-        NDArray total = null;
-        for (Parameter p : params) {
-            NDArray sq = p.getArray().getGradient().square().sum();
-            total = total == null ? sq : total.addi(sq);
-        }
-        double norm = Math.sqrt(total.getFloat());
-        if (maxNorm > 0 && norm > maxNorm) {
+    /**
+     * Scales all gradients by {@code min(1, maxNorm / (norm + 1e-6))}, {@code norm} being their global
+     * L2 norm (as PyTorch's {@code clip_grad_norm_}), without reading anything back to the host: one
+     * norm per parameter, one stacked norm, one coefficient, one in-place product per parameter.
+     * Does nothing when {@code maxNorm <= 0}.
+     *
+     * @param manager where the returned norm lives (e.g. the step's manager)
+     * @return the global norm before clipping, a scalar on the parameters' device
+     */
+    public NDArray clipGradients(double maxNorm, NDManager manager) {
+        try (NDScope scope = new NDScope()) { // temporaries, and the gradient handles, die here
+            NDList grads = new NDList(params.size());
+            NDList norms = new NDList(params.size());
             for (Parameter p : params) {
-                p.getArray().getGradient().muli(maxNorm / (norm + 1e-6));
+                NDArray g = p.getArray().getGradient();
+                grads.add(g);
+                norms.add(g.norm());
             }
+            NDArray norm = NDArrays.stack(norms).norm();
+            if (maxNorm > 0) {
+                // min(1, maxNorm / (norm + eps)) = maxNorm / max(norm + eps, maxNorm)
+                NDArray coefficient = constant(maxNorm, norm).div(norm.add(constant(1e-6, norm)).clip(maxNorm,
+                        Float.MAX_VALUE));
+                for (NDArray g : grads) {
+                    g.muli(coefficient);
+                }
+            }
+            norm.attach(manager);
+            NDScope.unregister(norm);
+            return norm;
         }
-        return norm;
+    }
+
+    /** The number {@code value} as a scalar array like {@code like}, made once per value and device. */
+    private NDArray constant(double value, NDArray like) {
+        String key = value + "@" + like.getDevice();
+        return constants.computeIfAbsent(key, k -> {
+            NDArray c = constantManager.create((float) value).toDevice(like.getDevice(), false);
+            c.attach(constantManager);
+            NDScope.unregister(c);
+            return c;
+        });
     }
 
     /** Steps taken so far. */

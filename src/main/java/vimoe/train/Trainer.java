@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -39,12 +41,19 @@ public final class Trainer {
     private final float[] std;
     private final Augmentation augmentation;
 
+    /** Steps between reads of the loss, accuracy and routing metrics (and lines of metrics.jsonl). */
+    public static final int LOG_EVERY = 50;
+
     /** What the loop reports as it goes. */
     public interface Listener {
         /** Before the first step; {@code firstStep} > 0 when resuming. */
         default void onStart(int totalSteps, int firstStep) {}
 
-        /** After every step. */
+        /**
+         * After every step; {@code loss} and {@code accuracy} are the means over the steps since the
+         * previous read, read every {@link #LOG_EVERY} steps, at the first step and at the end of
+         * each epoch (NaN before the first read), so that the step never waits for the device.
+         */
         default void onStep(int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {}
 
         /** After every epoch, with its summary. */
@@ -61,7 +70,7 @@ public final class Trainer {
      * @param validationAccuracy accuracy on the validation split (NaN without one)
      * @param imagesPerSecond training throughput of this epoch
      * @param seconds wall time of this epoch's training steps
-     * @param routing per MoE layer, its training metrics averaged over the epoch
+     * @param routing per MoE layer, its training metrics averaged over the epoch's log steps
      */
     public record EpochSummary(int epoch, int step, double trainLoss, double trainAccuracy, double validationAccuracy,
             double imagesPerSecond, double seconds, List<RoutingMetrics> routing) {}
@@ -126,27 +135,49 @@ public final class Trainer {
         List<MoeLayer> layers = model.moeLayers();
         for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
             int[] order = permutation(train.size(), config.seed(), epoch);
-            double lossSum = 0;
-            long correct = 0;
             List<List<RoutingMetrics>> routing = new ArrayList<>();
             layers.forEach(l -> routing.add(new ArrayList<>()));
+            double lossSum;
+            long correct;
             long start = System.nanoTime();
-            for (int i = 0; i < perEpoch; i++) {
-                int step = epoch * perEpoch + i;
-                int[] batch = java.util.Arrays.copyOfRange(order, i * config.batchSize(), (i + 1) * config.batchSize());
-                double lr = schedule.at(step);
-                double[] lossAndCorrect = step(manager, optimizer, batch, epoch, step, lr);
-                lossSum += lossAndCorrect[0];
-                correct += (long) lossAndCorrect[1];
-                for (int l = 0; l < layers.size(); l++) {
-                    routing.get(l).add(layers.get(l).lastMetrics());
+            // the epoch's loss and correct predictions add up on the device; the host reads them only at log steps
+            try (NDManager epochManager = manager.newSubManager()) {
+                NDArray lossTotal = epochManager.zeros(new Shape(), DataType.FLOAT32);
+                NDArray correctTotal = epochManager.zeros(new Shape(), DataType.INT64);
+                double lastLoss = Double.NaN, lastAccuracy = Double.NaN, lossAtLastLog = 0;
+                long correctAtLastLog = 0;
+                int lastLogged = -1;
+                for (int i = 0; i < perEpoch; i++) {
+                    int step = epoch * perEpoch + i;
+                    int[] batch = java.util.Arrays.copyOfRange(order, i * config.batchSize(), (i + 1) * config.batchSize());
+                    double lr = schedule.at(step);
+                    step(manager, optimizer, batch, epoch, step, lr, lossTotal, correctTotal);
+                    boolean logNow = (step + 1) % LOG_EVERY == 0 || i == perEpoch - 1 || step == startEpoch * perEpoch;
+                    if (logNow) { // the only device-to-host reads of the loop: loss, accuracy, routing metrics
+                        double lossNow = lossTotal.getFloat();
+                        long correctNow = correctTotal.getLong();
+                        int steps = i - lastLogged;
+                        lastLoss = (lossNow - lossAtLastLog) / steps;
+                        lastAccuracy = (double) (correctNow - correctAtLastLog) / ((long) steps * config.batchSize());
+                        lossAtLastLog = lossNow;
+                        correctAtLastLog = correctNow;
+                        lastLogged = i;
+                        if (!Double.isFinite(lastLoss)) {
+                            throw new IllegalStateException("the training loss became " + lastLoss + " by step "
+                                    + (step + 1) + "; lower --lr or raise --clip-norm");
+                        }
+                        for (int l = 0; l < layers.size(); l++) {
+                            routing.get(l).add(layers.get(l).lastMetrics());
+                        }
+                        if (log != null && (step + 1) % LOG_EVERY == 0) {
+                            log.append(Map.of("step", step + 1, "loss", lastLoss, "learning_rate", lr));
+                        }
+                    }
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    listener.onStep(step + 1, lastLoss, lastAccuracy, (i + 1) * config.batchSize() / seconds, lr);
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                listener.onStep(step + 1, lossAndCorrect[0], lossAndCorrect[1] / batch.length,
-                        (i + 1) * config.batchSize() / seconds, lr);
-                if (log != null && (step + 1) % 50 == 0) {
-                    log.append(Map.of("step", step + 1, "loss", lossAndCorrect[0], "learning_rate", lr));
-                }
+                lossSum = lossAtLastLog;
+                correct = correctAtLastLog;
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double validationAccuracy = validation == null || validation.size() == 0 ? Double.NaN
@@ -168,47 +199,43 @@ public final class Trainer {
         return summaries;
     }
 
-    /** One optimisation step of the run on the images {@code batch}; returns {loss, correct predictions}. */
-    private double[] step(NDManager manager, AdamW optimizer, int[] batch, int epoch, int step, double lr) {
+    /** One optimisation step of the run on the images {@code batch}; adds its loss and correct predictions to the totals. */
+    private void step(NDManager manager, AdamW optimizer, int[] batch, int epoch, int step, double lr,
+            NDArray lossTotal, NDArray correctTotal) {
         try (NDScope scope = new NDScope(); NDManager sub = manager.newSubManager()) {
             NDList data = train.batch(sub, batch, augmentation, config.seed(), epoch, mean, std);
             Engine.getInstance().setRandomSeed((int) mix(config.seed(), step)); // router noise of this step
-            double[] lossAndCorrect = step(model, optimizer, sub, data.get(0), data.get(1), config.labelSmoothing(),
+            NDList lossAndCorrect = step(model, optimizer, sub, data.get(0), data.get(1), config.labelSmoothing(),
                     config.clipNorm(), lr);
-            if (!Double.isFinite(lossAndCorrect[0])) {
-                throw new IllegalStateException("the training loss became " + lossAndCorrect[0] + " at step "
-                        + (step + 1) + "; lower --lr or raise --clip-norm");
-            }
-            return lossAndCorrect;
+            lossTotal.addi(lossAndCorrect.get(0));
+            correctTotal.addi(lossAndCorrect.get(1));
         }
     }
 
     /**
      * One optimisation step on a given batch: forward in training mode, label-smoothed cross-entropy
-     * plus the auxiliary loss, backward, global gradient clipping, AdamW. The caller owns the scope
-     * of the step's temporaries ({@code manager} should be a per-step sub-manager).
+     * plus the auxiliary loss, backward, global gradient clipping, AdamW. Nothing is copied to the
+     * host, so on a GPU the step only queues work. The caller owns the scope of the step's
+     * temporaries ({@code manager} should be a per-step sub-manager).
      *
      * @param images (B, Ch, H, W), normalised
      * @param labels (B), integer classes
-     * @return {loss, correct predictions}; the parameters are not updated when the loss is not finite
+     * @return [loss (scalar, float32), correct predictions (scalar, int64)], in {@code manager}, on the model's device
      */
-    public static double[] step(VisionTransformer model, AdamW optimizer, NDManager manager, NDArray images,
+    public static NDList step(VisionTransformer model, AdamW optimizer, NDManager manager, NDArray images,
             NDArray labels, double labelSmoothing, double clipNorm, double lr) {
-        double loss;
-        long correct;
+        NDArray total;
+        NDArray correct;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDList out = model.forward(new ParameterStore(manager, false), new NDList(images), true);
             NDArray logits = out.get(0);
-            NDArray total = Losses.smoothedCrossEntropy(logits, labels, labelSmoothing).add(out.get(1));
+            total = Losses.smoothedCrossEntropy(logits, labels, labelSmoothing).add(out.get(1));
             gc.backward(total);
-            loss = total.getFloat();
-            correct = logits.argMax(1).eq(labels).sum().getLong();
+            correct = logits.argMax(1).eq(labels).sum();
         }
-        if (Double.isFinite(loss)) {
-            optimizer.clipGradients(clipNorm);
-            optimizer.step(lr);
-        }
-        return new double[] {loss, correct};
+        optimizer.clipGradients(clipNorm, manager);
+        optimizer.step(lr);
+        return new NDList(total.stopGradient(), correct);
     }
 
     /** The trainable parameters of a model, in a fixed order. */
