@@ -1,6 +1,5 @@
 package vimoe.model;
 
-import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -49,8 +48,10 @@ public final class Attention extends AbstractBlock {
         long b = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
         NDArray fused = qkv.forward(ps, new NDList(x), training).head()
                 .reshape(b, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3, B, h, T, hd)
-        NDArray q = fused.get(0), k = fused.get(1), v = fused.get(2);
-        NDArray weights = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd)).softmax(-1); // (B, h, T, T)
+        // q / sqrt(hd) (B, h, T, hd) is smaller than the scores (B, h, T, T); the constant is made once per device
+        NDArray q = fused.get(0).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice()));
+        NDArray k = fused.get(1), v = fused.get(2);
+        NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, T, T)
         NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d); // (B, T, D)
         return proj.forward(ps, new NDList(out), training);
     }

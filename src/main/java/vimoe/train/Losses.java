@@ -1,6 +1,7 @@
 package vimoe.train;
 
 import ai.djl.ndarray.NDArray;
+import vimoe.model.Constants;
 
 /** The classification loss. */
 public final class Losses {
@@ -8,16 +9,19 @@ public final class Losses {
 
     /**
      * Cross-entropy against label-smoothed targets {@code (1 - eps) onehot + eps / classes}, mean
-     * over the batch.
+     * over the batch. The targets are rows of a (classes, classes) table made once per device
+     * ({@link Constants}), picked by label: no Java number enters the step, no one-hot check reads
+     * the labels back to the host.
      *
      * @param logits (B, classes)
      * @param labels (B), integer classes
+     * @return a scalar
      */
     public static NDArray smoothedCrossEntropy(NDArray logits, NDArray labels, double smoothing) {
-        long classes = logits.getShape().get(1);
-        NDArray logp = logits.logSoftmax(1);
-        NDArray target = labels.oneHot((int) classes).toType(logits.getDataType(), false)
-                .mul(1 - smoothing).add(smoothing / classes);
-        return target.mul(logp).sum(new int[] {1}).neg().mean();
+        int classes = Math.toIntExact(logits.getShape().get(1));
+        NDArray table = Constants.of("smoothed targets " + classes + " " + smoothing, logits.getDevice(),
+                m -> m.eye(classes).muli(1 - smoothing).addi(smoothing / classes)); // row y: the target of label y
+        NDArray targets = table.get(labels); // (B, classes)
+        return logits.logSoftmax(1).mul(targets).sum(new int[] {1}).mean().neg();
     }
 }

@@ -233,8 +233,7 @@ public final class Trainer {
             gc.backward(total);
             correct = logits.argMax(1).eq(labels).sum();
         }
-        optimizer.clipGradients(clipNorm, manager);
-        optimizer.step(lr);
+        optimizer.step(lr, clipNorm, manager);
         return new NDList(total.stopGradient(), correct);
     }
 
