@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +16,7 @@ import vimoe.train.TrainingRun;
 /** {@code vimoe report}: compare finished runs in a table, and plot their validation accuracy. */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Compare finished runs head to head: a Markdown table (test accuracy, 10-shot accuracy, "
-                + "wall time, throughput, parameters, FLOPs) and an SVG plot of validation accuracy per epoch.")
+                + "wall time, throughput, parameters, FLOPs) and a PNG plot of validation accuracy per epoch.")
 final class ReportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "RUN_DIR", arity = "1..*", description = "Run directories written by 'vimoe train'.")
     List<Path> runs;
@@ -23,18 +24,22 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "Write the table to FILE (default: standard output).")
     Path output;
 
-    @Option(names = "--plot", paramLabel = "FILE", description = "Write the validation-accuracy plot to FILE (SVG).")
+    @Option(names = "--plot", paramLabel = "FILE", description = "Write the validation-accuracy plot to FILE (PNG, 800x450).")
     Path plot;
 
     @Override
     public Integer call() throws Exception {
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            System.err.println("vimoe report: --plot " + plot + ": the plot is a PNG image; name the file FILE.png");
+            return 2;
+        }
         List<RunSummary> summaries = new ArrayList<>();
         for (Path run : runs) {
             summaries.add(RunSummary.read(run)); // every run is read before anything is written
         }
         String table = Report.markdown(summaries);
         if (plot != null) {
-            TrainingRun.writeAtomically(plot, Report.svg(summaries).getBytes(StandardCharsets.UTF_8));
+            TrainingRun.writeAtomically(plot, Report.plot(summaries));
         }
         if (output != null) {
             TrainingRun.writeAtomically(output, table.getBytes(StandardCharsets.UTF_8));

@@ -5,22 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
-import javax.xml.parsers.DocumentBuilderFactory;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
 import vimoe.cli.Main;
+import vimoe.study.report.Charts;
 
-/** Run summaries, the Markdown table and the SVG plot of {@code vimoe report}, on hand-written run directories. */
+/** Run summaries, the Markdown table and the PNG plot of {@code vimoe report}, on hand-written run directories. */
 class ReportTest {
 
     /** Writes a finished run: result.json and metrics.jsonl with step lines and one line per epoch. */
@@ -71,21 +69,34 @@ class ReportTest {
     void plotDrawsOneLinePerRunHigherAccuracyHigher(@TempDir Path tmp) throws Exception {
         RunSummary a = RunSummary.read(writeRun(tmp.resolve("a"), "dense", 0.88, 0.70, 0.80, 0.86));
         RunSummary b = RunSummary.read(writeRun(tmp.resolve("b"), "soft", 0.87, 0.72, 0.78));
-        Document svg = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-                .parse(new ByteArrayInputStream(Report.svg(List.of(a, b)).getBytes(StandardCharsets.UTF_8)));
-        NodeList lines = svg.getElementsByTagName("polyline");
-        assertEquals(2, lines.getLength());
-        double[][] first = points((Element) lines.item(0));
-        assertEquals(3, first.length);
-        assertEquals(2, points((Element) lines.item(1)).length);
-        assertTrue(first[0][0] < first[1][0] && first[1][0] < first[2][0], "epochs run left to right");
-        assertTrue(first[0][1] > first[1][1] && first[1][1] > first[2][1], "higher accuracy is drawn higher");
+        BufferedImage png = ImageIO.read(new ByteArrayInputStream(Report.plot(List.of(a, b))));
+        assertEquals(800, png.getWidth());
+        assertEquals(450, png.getHeight());
+        int[] first = extent(png, Charts.seriesColor(0)), second = extent(png, Charts.seriesColor(1));
+        assertTrue(first[2] - first[0] > 500, "run a's line spans its three epochs");
+        assertTrue(second[2] - second[0] > 200 && second[2] < first[2] - 200, "run b's line stops at epoch 2");
+        // above the legend: the last epoch of run a (86%) is drawn higher than its first (70%)
+        assertTrue(first[1] > first[3] + 100, "higher accuracy is drawn higher");
     }
 
-    private static double[][] points(Element polyline) {
-        return Arrays.stream(polyline.getAttribute("points").trim().split("\\s+"))
-                .map(p -> Arrays.stream(p.split(",")).mapToDouble(Double::parseDouble).toArray())
-                .toArray(double[][]::new);
+    /** Leftmost x, its y, rightmost x, its y of the pixels of {@code colour} above the bottom 60 (the legend). */
+    private static int[] extent(BufferedImage png, Color colour) {
+        int[] e = {Integer.MAX_VALUE, -1, -1, -1};
+        for (int y = 0; y < png.getHeight() - 60; y++) {
+            for (int x = 0; x < png.getWidth(); x++) {
+                if ((png.getRGB(x, y) & 0xffffff) == (colour.getRGB() & 0xffffff)) {
+                    if (x < e[0]) {
+                        e[0] = x;
+                        e[1] = y;
+                    }
+                    if (x > e[2]) {
+                        e[2] = x;
+                        e[3] = y;
+                    }
+                }
+            }
+        }
+        return e;
     }
 
     @Test
@@ -106,12 +117,15 @@ class ReportTest {
     @Test
     void commandWritesNothingWhenOneRunIsBad(@TempDir Path tmp) throws IOException {
         Path good = writeRun(tmp.resolve("good"), "dense", 0.88, 0.8);
-        Path table = tmp.resolve("table.md"), plot = tmp.resolve("plot.svg");
+        Path table = tmp.resolve("table.md"), plot = tmp.resolve("plot.png");
         assertEquals(1, Main.run("report", good.toString(), tmp.resolve("missing").toString(),
                 "--output", table.toString(), "--plot", plot.toString()));
         assertFalse(Files.exists(table) || Files.exists(plot));
         assertEquals(0, Main.run("report", good.toString(), "--output", table.toString(), "--plot", plot.toString()));
         assertTrue(Files.readString(table).contains("| good | `dense` | 1 | 88.00% |"));
-        assertTrue(Files.readString(plot).startsWith("<svg"));
+        assertEquals(800, ImageIO.read(plot.toFile()).getWidth());
+        Path svg = tmp.resolve("plot.svg");
+        assertEquals(2, Main.run("report", good.toString(), "--plot", svg.toString()), "the plot is a PNG only");
+        assertFalse(Files.exists(svg));
     }
 }
