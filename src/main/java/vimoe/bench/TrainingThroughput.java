@@ -1,5 +1,6 @@
 package vimoe.bench;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -40,11 +41,12 @@ public final class TrainingThroughput {
      * @param warmup untimed steps per configuration before timing
      * @param steps timed steps per configuration per round
      * @param rounds rounds
+     * @param device where the models train
      */
     public static List<Row> measure(List<VitConfig> configs, int batch, int warmup, int steps, int rounds,
-            PrintStream log) {
+            Device device, PrintStream log) {
         double[][] ips = new double[configs.size()][rounds];
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             List<VisionTransformer> models = new ArrayList<>();
             List<AdamW> optimizers = new ArrayList<>();
             for (VitConfig c : configs) {

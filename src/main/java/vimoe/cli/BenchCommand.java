@@ -21,6 +21,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     InputShapeOptions input = new InputShapeOptions();
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Option(names = "--routers", split = ",", paramLabel = "NAMES", description = "Routers to measure (default: all).")
     List<String> routers;
 
@@ -46,9 +49,9 @@ final class BenchCommand implements Callable<Integer> {
             model.router = name;
             configs.add(model.config(input.imageSize, input.channels, input.classes));
         }
-        System.err.printf("training throughput of %s, batch %d, %d steps x %d rounds per router...%n",
-                model.variant, batch, steps, rounds);
-        var rows = TrainingThroughput.measure(configs, batch, 3, steps, rounds, System.err);
+        System.err.printf("training throughput of %s on %s, batch %d, %d steps x %d rounds per router...%n",
+                model.variant, device.device(), batch, steps, rounds);
+        var rows = TrainingThroughput.measure(configs, batch, 3, steps, rounds, device.device(), System.err);
         System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
         for (var row : rows) {
             System.out.printf("%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());

@@ -22,12 +22,15 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     FewShotOptions fewShot = new FewShotOptions();
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default: eval.json in the run directory).")
     Path output;
 
     @Override
     public Integer call() throws Exception {
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device.device())) {
             RunModel loaded = RunModel.load(run, manager);
             TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
             Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),

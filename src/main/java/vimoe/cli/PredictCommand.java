@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vimoe.data.ImageFolderFormat;
@@ -28,12 +29,15 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files; resized to the model's input.")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device.device())) {
             RunModel loaded = RunModel.load(run, manager);
             VitConfig c = loaded.config().model();
             float[] mean = loaded.config().mean(), std = loaded.config().std();

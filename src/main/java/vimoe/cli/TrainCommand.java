@@ -34,6 +34,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     FewShotOptions fewShot = new FewShotOptions();
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Run directory (default: runs/<router>-<time>).")
     Path output;
 
@@ -82,7 +85,7 @@ final class TrainCommand implements Callable<Integer> {
             RunConfig config = TrainingRun.JSON.readValue(resume.resolve("config.json").toFile(), RunConfig.class);
             var few = fewShot.load(config.model());
             return report(TrainingRun.run(config, TrainingRun.splits(config), few, resume, true, progress(),
-                    System.err), resume);
+                    System.err, device.device()), resume);
         }
         DatasetSpec spec = DatasetSpec.parse(data.dataset);
         Augmentation defaults = Datasets.defaultAugmentation(spec);
@@ -115,7 +118,7 @@ final class TrainCommand implements Callable<Integer> {
         System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run directory %s%n",
                 config.variant(), vit.moeLayers(), vit.router().router(), splits.train().size(),
                 splits.validation().size(), splits.test().size(), dir);
-        return report(TrainingRun.run(config, splits, few, dir, false, progress(), System.err), dir);
+        return report(TrainingRun.run(config, splits, few, dir, false, progress(), System.err, device.device()), dir);
     }
 
     private static TrainingProgress progress() {

@@ -1,5 +1,6 @@
 package vimoe.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -21,6 +22,7 @@ import vimoe.data.ImageSet;
 import vimoe.data.TrainTest;
 import vimoe.eval.Evaluation;
 import vimoe.eval.FewShotData;
+import vimoe.model.Devices;
 import vimoe.model.VisionTransformer;
 
 /**
@@ -77,9 +79,18 @@ public final class TrainingRun {
      */
     public static Map<String, Object> run(RunConfig config, Splits data, FewShotData fewShot, Path runDir,
             boolean resume, Trainer.Listener listener, PrintStream log) throws IOException {
+        return run(config, data, fewShot, runDir, resume, listener, log, Devices.defaultDevice());
+    }
+
+    /**
+     * As {@link #run(RunConfig, Splits, FewShotData, Path, boolean, Trainer.Listener, PrintStream)},
+     * on {@code device}: the model, the optimizer and every step's arrays live there.
+     */
+    public static Map<String, Object> run(RunConfig config, Splits data, FewShotData fewShot, Path runDir,
+            boolean resume, Trainer.Listener listener, PrintStream log, Device device) throws IOException {
         Files.createDirectories(runDir);
         long started = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             VisionTransformer model = build(config, manager);
             AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
             MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"));
