@@ -26,8 +26,9 @@ import vimoe.moe.routing.Routers;
  * combine.
  *
  * <p>Input: tokens (G, S, D), one routing group per row. Output: {@code [Y (G, S, D), aux loss
- * (scalar)]}; add the aux loss to the training loss. {@link #lastMetrics()} holds the routing
- * metrics of the most recent forward pass.
+ * (scalar)]}; add the aux loss to the training loss. {@link #lastMetrics()} gives the routing
+ * metrics of the most recent forward pass, computed only when asked (the forward pass keeps the
+ * few tensors they need, and copies nothing to the host).
  *
  * <p>Sparse routers learn {@code Wr} (D x E, no bias, LeCun-normal init); in training, logits get
  * noise {@code (sigma/E) N(0,1)} when the spec's sigma is > 0. Soft MoE learns Phi (D x E x C,
@@ -46,7 +47,9 @@ public final class MoeLayer extends AbstractBlock {
     private Parameter slotWeight;
     private Parameter slotScale;
     private int slots;
-    private volatile RoutingMetrics lastMetrics;
+    private RoutingPlan lastPlan;
+    private RoutingMetrics lastMetrics;
+    private NDManager kept;
 
     private MoeLayer(Builder builder) {
         super(VERSION);
@@ -77,9 +80,28 @@ public final class MoeLayer extends AbstractBlock {
         return spec;
     }
 
-    /** The routing metrics of the most recent forward pass, or {@code null} before the first. */
-    public RoutingMetrics lastMetrics() {
+    /**
+     * The routing metrics of the most recent forward pass, or {@code null} before the first. The
+     * first call after a forward pass reduces them on the device and reads them back (it waits for
+     * the device): ask only when they are logged.
+     */
+    public synchronized RoutingMetrics lastMetrics() {
+        if (lastMetrics == null && lastPlan != null) {
+            lastMetrics = lastPlan.metrics();
+        }
         return lastMetrics;
+    }
+
+    /** Keeps what the plan's metrics need beyond the step, in a manager of this layer, dropping the previous. */
+    private synchronized void keep(RoutingPlan plan, NDArray x) {
+        NDManager previous = kept;
+        kept = NDManager.newBaseManager(x.getDevice());
+        plan.retainForMetrics(kept);
+        lastPlan = plan;
+        lastMetrics = null;
+        if (previous != null) {
+            previous.close();
+        }
     }
 
     @Override
@@ -111,7 +133,7 @@ public final class MoeLayer extends AbstractBlock {
         RoutingPlan plan = router.route(logits(ps, x, training));
         NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
         NDArray y = plan.combine(expertOutputs); // (G, S, D)
-        lastMetrics = plan.metrics();
+        keep(plan, x);
         return new NDList(y, plan.auxLoss());
     }
 
@@ -137,7 +159,8 @@ public final class MoeLayer extends AbstractBlock {
     }
 
     private static NDArray normalize(NDArray a, int axis) {
-        return a.div(a.square().sum(new int[] {axis}, true).add(NORM_EPS).sqrt());
+        NDArray sum = a.square().sum(new int[] {axis}, true);
+        return a.div(sum.add(Scalars.constant(sum, NORM_EPS)).sqrt());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package vimoe.moe;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 
 /**
  * The output of every router (ROUTING.md, "the unified formulation"): for each of G groups, a
@@ -41,8 +42,18 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
     /** The weighted auxiliary loss, a scalar; 0 where the router has none. */
     NDArray auxLoss();
 
-    /** The routing metrics of ROUTING.md, averaged over the groups. */
+    /**
+     * The routing metrics of ROUTING.md, averaged over the groups. They are reduced on the plan's
+     * device and read back here, so call this only when they are wanted (it waits for the device).
+     */
     RoutingMetrics metrics();
+
+    /**
+     * Keeps the small tensors that {@link #metrics()} reads alive in {@code owner}, beyond the
+     * manager or scope of the step that made the plan, so metrics can be asked for after the step.
+     * Detached aliases only: no computation, no copy. The dense views need the step's tensors.
+     */
+    void retainForMetrics(NDManager owner);
 
     /** Dsp materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
     double[][][][] denseDispatch();

@@ -1,7 +1,9 @@
 package vimoe.moe;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The plan of Soft MoE (arXiv 2308.00951): dense weights, every slot a convex combination of all
@@ -16,6 +18,8 @@ public final class SoftPlan implements RoutingPlan {
     private final NDArray dispatchWeights;
     private final NDArray combineWeights;
     private final NDArray auxLoss;
+    private NDArray keptDispatch;
+    private NDArray keptCombine;
 
     /**
      * Builds the plan from the slot logits.
@@ -31,7 +35,9 @@ public final class SoftPlan implements RoutingPlan {
         NDArray flat = logits.reshape(groups, tokens, (long) experts * capacity); // (G, S, E*C)
         dispatchWeights = flat.softmax(1);
         combineWeights = flat.softmax(2);
-        auxLoss = logits.getManager().zeros(new ai.djl.ndarray.types.Shape(), logits.getDataType());
+        keptDispatch = dispatchWeights;
+        keptCombine = combineWeights;
+        auxLoss = logits.getManager().zeros(new Shape(), logits.getDataType(), logits.getDevice());
     }
 
     @Override
@@ -76,50 +82,51 @@ public final class SoftPlan implements RoutingPlan {
     }
 
     @Override
+    public void retainForMetrics(NDManager owner) {
+        keptDispatch = SparsePlan.keep(dispatchWeights, owner);
+        keptCombine = SparsePlan.keep(combineWeights, owner);
+    }
+
+    @Override
     public RoutingMetrics metrics() {
         int slots = experts * capacity;
-        double[] dsp = flat(dispatchWeights), cmb = flat(combineWeights); // (G, S, E*C)
+        // tokens per expert: the dispatch mass of its slots, (G, E)
+        double[] mass = f64(keptDispatch.reshape(groups, tokens, experts, capacity).sum(new int[] {1, 3}));
+        // experts a token reaches: those with a slot of positive combine weight, (G, S)
+        NDArray reached = keptCombine.reshape(groups, tokens, experts, capacity)
+                .gt(Scalars.constant(keptCombine, 0)).sum(new int[] {3}).gt(Scalars.constant(keptCombine, 0, DataType.INT64));
+        double[] perTokenAll = f64(reached.sum(new int[] {2}));
+        double[] entropy = f64(SparsePlan.Entropy.rows(keptCombine)); // (G, S)
         RoutingMetrics.Accumulator acc = new RoutingMetrics.Accumulator(experts, 1);
-        double[] row = new double[slots];
         for (int g = 0; g < groups; g++) {
-            double[] perExpert = new double[experts];
-            double[] perToken = new double[tokens];
-            double entropy = 0;
+            double[] perExpert = java.util.Arrays.copyOfRange(mass, g * experts, (g + 1) * experts);
+            double[] perToken = java.util.Arrays.copyOfRange(perTokenAll, g * tokens, (g + 1) * tokens);
+            double h = 0;
             for (int s = 0; s < tokens; s++) {
-                int base = (g * tokens + s) * slots;
-                boolean[] reached = new boolean[experts];
-                for (int j = 0; j < slots; j++) {
-                    perExpert[j / capacity] += dsp[base + j];
-                    row[j] = cmb[base + j];
-                    reached[j / capacity] |= row[j] > 0;
-                }
-                for (boolean r : reached) {
-                    perToken[s] += r ? 1 : 0;
-                }
-                entropy += RoutingMetrics.entropy(row) / tokens;
+                h += entropy[g * tokens + s] / tokens;
             }
-            acc.addGroup(perExpert, perToken, slots, slots, entropy);
+            acc.addGroup(perExpert, perToken, slots, slots, h);
         }
         return acc.build(0);
     }
 
-    private static double[] flat(NDArray w) {
+    private static double[] f64(NDArray w) {
         return w.toType(DataType.FLOAT64, false).toDoubleArray();
     }
 
     @Override
     public double[][][][] denseDispatch() {
-        return unflatten(dispatchWeights);
+        return unflatten(keptDispatch);
     }
 
     @Override
     public double[][][][] denseCombine() {
-        return unflatten(combineWeights);
+        return unflatten(keptCombine);
     }
 
     /** (G, S, E*C) weights as (G, S, E, C) doubles. */
     private double[][][][] unflatten(NDArray w) {
-        double[] v = flat(w);
+        double[] v = f64(w);
         double[][][][] out = new double[groups][tokens][experts][capacity];
         int i = 0;
         for (int g = 0; g < groups; g++) {

@@ -4,17 +4,24 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The plan of a sparse router in index form: a 0/1 dispatch where every slot holds at most one
- * token, and {@code Cmb = Dsp * gate}. Rows move by index gathers only: dispatch costs O(E*C*D),
- * combine O(S*M*D) where M is the largest number of slots any token holds in this batch (K for
- * Token Choice). No S x E x C tensor is built in the forward or backward pass.
+ * The plan of a sparse router in index form, as tensors on the logits' device: a 0/1 dispatch where
+ * every slot holds at most one token, and {@code Cmb = Dsp * gate}. Rows move by index gathers only:
+ * dispatch costs O(E*C*D); combine O(S*K*D) for Token Choice and O(E*C*D) for Expert Choice. No
+ * S x E x C tensor is built in the forward or backward pass, and nothing is copied to the host
+ * there: only {@link #metrics()} and the dense views read back.
  *
- * <p>Combining is written as a gather (not a scatter-add) because the backward pass of a gather
- * accumulates, so a token held by several slots receives the sum of their gradients.
+ * <p>The engine has no scatter-add, but the backward pass of a gather accumulates, so combining is
+ * written with gathers. Token Choice gathers each token's K slot outputs. Under Expert Choice a token
+ * may sit in 0 to E slots, so the weighted slot outputs are ordered by token and summed
+ * cumulatively, and each token takes the difference of the running sums at the ends of its run (in
+ * float32 this adds a rounding error of about 1e-7 times the running sum of the group; DJL's casts
+ * stop the gradient, so the sum cannot be promoted to float64). Empty slots gather token 0 of their group: no token combines
+ * them, so neither their value nor their gradient reaches anything.
  */
 public final class SparsePlan implements RoutingPlan {
     private final int groups;
@@ -22,67 +29,61 @@ public final class SparsePlan implements RoutingPlan {
     private final int experts;
     private final int capacity;
     private final int k;
-    private final GroupSlots[] slots;
-    private final int perToken;
+    private final NDArray slotToken;
+    private final NDArray tokenExpert;
+    private final NDArray tokenPosition;
     private final NDArray weights;
+    private final boolean byExpert;
     private final NDArray auxLoss;
-    private final double[][][] gates;
+    private NDArray gates;
+    private NDArray keptSlotToken;
+    private NDArray keptPosition;
+    private NDArray keptAux;
 
     /**
-     * Builds the plan of G groups.
+     * Builds the plan of G groups from index tensors (int64).
      *
-     * @param capacity C
+     * @param slotToken (G, E, C): the token in slot (e, c), -1 when empty
+     * @param tokenExpert (G, S, M): the expert of each of a token's M possible slots
+     * @param tokenPosition (G, S, M): the slot c within that expert, -1 where the token has none
      * @param k K used by the under-K metric (1 outside Token Choice)
-     * @param slots one assignment per group
      * @param gates G = softmax(L~), (G, S, E); the combine weights are gathered from it, so they
      *     carry its gradient
-     * @param gateValues the same gates as Java doubles, for metrics
      * @param normalizeGates renormalise each token's granted gates to sum to 1
      * @param auxLoss the weighted auxiliary loss, a scalar
+     * @param byExpert Expert Choice: tokenExpert is (G, S, E) with entry e = e, and combine sums runs
+     *     of slots (above) instead of gathering M slots per token
      */
-    public SparsePlan(int capacity, int k, GroupSlots[] slots, NDArray gates, double[][][] gateValues,
-            boolean normalizeGates, NDArray auxLoss) {
+    public SparsePlan(NDArray slotToken, NDArray tokenExpert, NDArray tokenPosition, int k, NDArray gates,
+            boolean normalizeGates, NDArray auxLoss, boolean byExpert) {
         Shape shape = gates.getShape(); // (G, S, E)
         this.groups = (int) shape.get(0);
         this.tokens = (int) shape.get(1);
         this.experts = (int) shape.get(2);
-        this.capacity = capacity;
+        this.capacity = (int) slotToken.getShape().get(2);
         this.k = k;
-        this.slots = slots;
-        this.gates = gateValues;
+        this.slotToken = slotToken;
+        this.tokenExpert = tokenExpert;
+        this.tokenPosition = tokenPosition;
+        this.gates = gates;
         this.auxLoss = auxLoss;
-        int m = 1;
-        for (GroupSlots g : slots) {
-            for (int[] t : g.tokenSlots()) {
-                m = Math.max(m, t.length);
-            }
-        }
-        this.perToken = m;
-        this.weights = combineWeights(gates, normalizeGates);
+        this.keptSlotToken = slotToken;
+        this.keptPosition = tokenPosition;
+        this.keptAux = auxLoss;
+        this.byExpert = byExpert;
+        this.weights = byExpert ? null : weights(normalizeGates);
     }
 
-    /** Gathers gate G[g,s,e] for every slot (e,c) a token holds: (G, S, M), 0 for padding. */
-    private NDArray combineWeights(NDArray gateArray, boolean normalize) {
-        long pad = (long) groups * tokens * experts;
-        long[] index = new long[groups * tokens * perToken];
-        int i = 0;
-        for (int g = 0; g < groups; g++) {
-            for (int s = 0; s < tokens; s++) {
-                int[] held = slots[g].tokenSlots()[s];
-                for (int j = 0; j < perToken; j++) {
-                    index[i++] = j < held.length ? ((long) g * tokens + s) * experts + held[j] / capacity : pad;
-                }
-            }
+    /** Cmb at the slots each token may hold: G[g, s, e] where held, else 0; (G, S, M). */
+    private NDArray weights(boolean normalizeGates) {
+        NDArray held = tokenPosition.gte(Scalars.constant(tokenPosition, 0)).toType(gates.getDataType(), false);
+        NDArray w = gates.gather(tokenExpert, 2).mul(held); // (G, S, M)
+        if (normalizeGates) {
+            NDArray sum = w.sum(new int[] {2}, true);
+            NDArray empty = sum.eq(Scalars.constant(sum, 0)).toType(sum.getDataType(), false);
+            w = w.div(sum.add(empty)); // tokens with no slot stay 0
         }
-        NDManager manager = gateArray.getManager();
-        NDArray flat = NDArrays.concat(new NDList(
-                gateArray.reshape(pad), manager.zeros(new Shape(1), gateArray.getDataType())));
-        NDArray w = flat.get(manager.create(index)).reshape(groups, tokens, perToken);
-        if (!normalize) {
-            return w;
-        }
-        NDArray sum = w.sum(new int[] {2}, true);
-        return w.div(sum.add(sum.eq(0).toType(sum.getDataType(), false))); // tokens with no slot stay 0
+        return w;
     }
 
     @Override
@@ -108,50 +109,60 @@ public final class SparsePlan implements RoutingPlan {
     @Override
     public NDArray dispatch(NDArray x) {
         long d = x.getShape().get(2);
-        long pad = (long) groups * tokens;
-        long[] index = new long[experts * groups * capacity];
-        int i = 0;
-        for (int e = 0; e < experts; e++) {
-            for (int g = 0; g < groups; g++) {
-                int[] slotToken = slots[g].slotToken();
-                for (int c = 0; c < capacity; c++) {
-                    int s = slotToken[e * capacity + c];
-                    index[i++] = s < 0 ? pad : (long) g * tokens + s;
-                }
-            }
-        }
-        NDArray rows = withZeroRow(x.reshape(pad, d)); // (G*S + 1, D)
-        return rows.get(x.getManager().create(index)).reshape(experts, (long) groups * capacity, d);
+        NDManager m = x.getManager();
+        NDArray offset = m.arange(0, groups * tokens, tokens, DataType.INT64, x.getDevice()).reshape(1, groups, 1);
+        NDArray index = slotToken.transpose(1, 0, 2).maximum(Scalars.constant(slotToken, 0)).add(offset); // (E, G, C)
+        return x.reshape((long) groups * tokens, d).get(index.reshape(-1))
+                .reshape(experts, (long) groups * capacity, d);
     }
 
     @Override
     public NDArray combine(NDArray expertOutputs) {
-        long d = expertOutputs.getShape().get(2);
-        long pad = (long) experts * groups * capacity;
-        long[] index = new long[groups * tokens * perToken];
-        int i = 0;
-        for (int g = 0; g < groups; g++) {
-            for (int[] held : slots[g].tokenSlots()) {
-                for (int j = 0; j < perToken; j++) {
-                    if (j < held.length) {
-                        int e = held[j] / capacity, c = held[j] % capacity;
-                        index[i++] = ((long) e * groups + g) * capacity + c;
-                    } else {
-                        index[i++] = pad;
-                    }
-                }
-            }
-        }
-        NDArray rows = withZeroRow(expertOutputs.reshape(pad, d)); // (E*G*C + 1, D)
-        NDArray picked = rows.get(expertOutputs.getManager().create(index))
-                .reshape(groups, tokens, perToken, d); // (G, S, M, D)
-        NDArray weighted = picked.mul(weights.expandDims(3));
-        return perToken == 1 ? weighted.reshape(groups, tokens, d) : weighted.sum(new int[] {2});
+        return byExpert ? combineRuns(expertOutputs) : combineGathered(expertOutputs);
     }
 
-    private static NDArray withZeroRow(NDArray rows) {
-        NDArray zero = rows.getManager().zeros(new Shape(1, rows.getShape().get(1)), rows.getDataType());
-        return NDArrays.concat(new NDList(rows, zero));
+    /** Expert Choice: sums of runs of the weighted slot outputs ordered by token. */
+    private NDArray combineRuns(NDArray expertOutputs) {
+        long d = expertOutputs.getShape().get(2);
+        long slots = (long) experts * capacity;
+        NDManager m = expertOutputs.getManager();
+        var device = expertOutputs.getDevice();
+        NDArray none = Scalars.constant(slotToken, -1);
+        NDArray filled = slotToken.gt(none); // (G, E, C)
+        NDArray token = slotToken.maximum(Scalars.constant(slotToken, 0));
+        NDArray gate = gates.transpose(0, 2, 1).gather(token, 2).mul(filled.toType(gates.getDataType(), false));
+        NDArray weighted = expertOutputs.reshape(experts, groups, capacity, d).transpose(1, 0, 2, 3)
+                .mul(gate.expandDims(3)).reshape((long) groups * slots, d); // (G*E*C, D), slot (e, c) of g
+        // order each group's slots by token, empty slots last
+        NDArray key = NDArrays.where(filled, slotToken, Scalars.constant(slotToken, tokens)).reshape(groups, slots);
+        NDArray order = key.argSort(1, true).add(m.arange(0, groups * slots, slots, DataType.INT64, device)
+                .reshape(groups, 1));
+        NDArray sorted = weighted.get(order.reshape(-1)).reshape(groups, slots, d);
+        NDArray running = NDArrays.concat(new NDList(m.zeros(new Shape(groups, 1, d), sorted.getDataType(), device),
+                sorted.cumSum(1)), 1).reshape(groups * (slots + 1), d); // (G*(E*C+1), D)
+        NDArray count = tokenPosition.gt(none).sum(new int[] {2}); // slots per token, (G, S)
+        NDArray base = m.arange(0, groups * (slots + 1), slots + 1, DataType.INT64, device).reshape(groups, 1);
+        NDArray end = count.cumSum(1).add(base);
+        NDArray start = end.sub(count);
+        NDArray y = running.get(end.reshape(-1)).sub(running.get(start.reshape(-1)));
+        return y.reshape(groups, tokens, d);
+    }
+
+    /** Token Choice: each token gathers its K slot outputs. */
+    private NDArray combineGathered(NDArray expertOutputs) {
+        long d = expertOutputs.getShape().get(2);
+        long perToken = tokenExpert.getShape().get(2);
+        NDManager m = expertOutputs.getManager();
+        NDArray offset = m.arange(0, groups * capacity, capacity, DataType.INT64, expertOutputs.getDevice())
+                .reshape(groups, 1, 1);
+        // row of slot (e, c) of group g in (E*G*C, D): (e*G + g)*C + c
+        NDArray row = tokenExpert.mul(Scalars.constant(tokenExpert, (long) groups * capacity)).add(offset)
+                .add(tokenPosition.maximum(Scalars.constant(tokenPosition, 0))); // (G, S, M)
+        NDArray picked = expertOutputs.reshape((long) experts * groups * capacity, d).get(row.reshape(-1));
+        if (perToken == 1) {
+            return picked.reshape(groups, tokens, d).mul(weights);
+        }
+        return picked.reshape(groups, tokens, perToken, d).mul(weights.expandDims(3)).sum(new int[] {2});
     }
 
     @Override
@@ -160,36 +171,58 @@ public final class SparsePlan implements RoutingPlan {
     }
 
     @Override
-    public RoutingMetrics metrics() {
-        RoutingMetrics.Accumulator acc = new RoutingMetrics.Accumulator(experts, k);
-        for (int g = 0; g < groups; g++) {
-            double[] perExpert = new double[experts];
-            int filled = 0;
-            for (int j = 0; j < experts * capacity; j++) {
-                if (slots[g].slotToken()[j] >= 0) {
-                    perExpert[j / capacity]++;
-                    filled++;
-                }
-            }
-            double[] perToken = new double[tokens];
-            double entropy = 0;
-            for (int s = 0; s < tokens; s++) {
-                perToken[s] = slots[g].tokenSlots()[s].length;
-                entropy += RoutingMetrics.entropy(gates[g][s]) / tokens;
-            }
-            acc.addGroup(perExpert, perToken, filled, experts * capacity, entropy);
-        }
-        return acc.build(auxLoss.toType(DataType.FLOAT64, false).getDouble());
+    public void retainForMetrics(NDManager owner) {
+        keptSlotToken = keep(slotToken, owner);
+        keptPosition = keep(tokenPosition, owner);
+        keptAux = keep(auxLoss, owner);
+        gates = keep(gates, owner);
+    }
+
+    /** A detached alias of {@code a} owned by {@code owner}, outside any {@link NDScope}. */
+    static NDArray keep(NDArray a, NDManager owner) {
+        NDArray alias = a.stopGradient();
+        NDScope.unregister(alias);
+        alias.attach(owner);
+        return alias;
     }
 
     @Override
-    public double[][][][] denseDispatch() {
-        double[][][][] out = new double[groups][tokens][experts][capacity];
+    public RoutingMetrics metrics() {
+        NDArray none = Scalars.constant(keptSlotToken, -1);
+        long[] perExpert = keptSlotToken.gt(none).sum(new int[] {2}).toType(DataType.INT64, false).toLongArray(); // (G, E)
+        long[] perToken = keptPosition.gt(none).sum(new int[] {2}).toType(DataType.INT64, false).toLongArray(); // (G, S)
+        double[] entropy = Entropy.rows(gates).toType(DataType.FLOAT64, false).toDoubleArray(); // (G, S)
+        RoutingMetrics.Accumulator acc = new RoutingMetrics.Accumulator(experts, k);
         for (int g = 0; g < groups; g++) {
-            int[] slotToken = slots[g].slotToken();
-            for (int j = 0; j < slotToken.length; j++) {
-                if (slotToken[j] >= 0) {
-                    out[g][slotToken[j]][j / capacity][j % capacity] = 1;
+            double[] byExpert = new double[experts];
+            int filled = 0;
+            for (int e = 0; e < experts; e++) {
+                byExpert[e] = perExpert[g * experts + e];
+                filled += (int) byExpert[e];
+            }
+            double[] byToken = new double[tokens];
+            double h = 0;
+            for (int s = 0; s < tokens; s++) {
+                byToken[s] = perToken[g * tokens + s];
+                h += entropy[g * tokens + s] / tokens;
+            }
+            acc.addGroup(byExpert, byToken, filled, experts * capacity, h);
+        }
+        return acc.build(keptAux.toType(DataType.FLOAT64, false).getDouble());
+    }
+
+    /** Dsp[g, s, e, c] = 1 where token s sits in slot (e, c). */
+    @Override
+    public double[][][][] denseDispatch() {
+        long[] st = keptSlotToken.toType(DataType.INT64, false).toLongArray();
+        double[][][][] out = new double[groups][tokens][experts][capacity];
+        int i = 0;
+        for (int g = 0; g < groups; g++) {
+            for (int e = 0; e < experts; e++) {
+                for (int c = 0; c < capacity; c++, i++) {
+                    if (st[i] >= 0) {
+                        out[g][(int) st[i]][e][c] = 1;
+                    }
                 }
             }
         }
@@ -198,16 +231,53 @@ public final class SparsePlan implements RoutingPlan {
 
     @Override
     public double[][][][] denseCombine() {
-        double[] w = weights.toType(DataType.FLOAT64, false).toDoubleArray();
+        long[] expert = tokenExpert.toLongArray();
+        long[] position = tokenPosition.toLongArray();
+        double[] w = (weights != null ? weights : weights(false)).toType(DataType.FLOAT64, false).toDoubleArray();
+        int perToken = (int) tokenExpert.getShape().get(2);
         double[][][][] out = new double[groups][tokens][experts][capacity];
-        for (int g = 0; g < groups; g++) {
-            for (int s = 0; s < tokens; s++) {
-                int[] held = slots[g].tokenSlots()[s];
-                for (int j = 0; j < held.length; j++) {
-                    out[g][s][held[j] / capacity][held[j] % capacity] = w[(g * tokens + s) * perToken + j];
-                }
+        for (int i = 0; i < w.length; i++) {
+            if (position[i] >= 0) {
+                int g = i / (tokens * perToken), s = i / perToken % tokens;
+                out[g][s][(int) expert[i]][(int) position[i]] = w[i];
             }
         }
         return out;
+    }
+
+    /** The slot assignment of every group as Java arrays (for inspection and tests). */
+    public GroupSlots[] slots() {
+        long[] st = keptSlotToken.toLongArray();
+        long[] expert = tokenExpert.toLongArray();
+        long[] position = keptPosition.toLongArray();
+        int perToken = (int) tokenExpert.getShape().get(2);
+        GroupSlots[] out = new GroupSlots[groups];
+        for (int g = 0; g < groups; g++) {
+            int[] slotTokens = new int[experts * capacity];
+            for (int j = 0; j < slotTokens.length; j++) {
+                slotTokens[j] = (int) st[g * experts * capacity + j];
+            }
+            int[][] held = new int[tokens][];
+            for (int s = 0; s < tokens; s++) {
+                int base = (g * tokens + s) * perToken;
+                held[s] = java.util.stream.IntStream.range(0, perToken).filter(j -> position[base + j] >= 0)
+                        .map(j -> (int) (expert[base + j] * capacity + position[base + j])).toArray();
+            }
+            out[g] = new GroupSlots(slotTokens, held);
+        }
+        return out;
+    }
+
+    /** Entropy of probability rows on the device. */
+    static final class Entropy {
+        private Entropy() {}
+
+        /** {@code -sum p log p} over the last axis, 0 log 0 = 0; (..., N) -> (...). */
+        static NDArray rows(NDArray p) {
+            NDArray zero = Scalars.constant(p, 0);
+            NDArray positive = p.gt(zero);
+            NDArray plogp = NDArrays.where(positive, p.mul(NDArrays.where(positive, p, p.onesLike()).log()), zero);
+            return plogp.sum(new int[] {p.getShape().dimension() - 1}).neg();
+        }
     }
 }

@@ -36,7 +36,7 @@ public final class AuxLosses {
         long experts = clean.getShape().get(2);
         NDArray threshold = noisy.sort(2).get(":, :, {}:{}", experts - k, experts - k + 1); // t, (G, S, 1)
         NDArray z = Scalars.div(threshold.sub(clean), noiseStd / experts);
-        NDArray p = Scalars.mul(Scalars.div(z, Math.sqrt(2)).erf().neg().add(1), 0.5); // 1 - Phi(z), (G, S, E)
+        NDArray p = Scalars.mul(Scalars.div(z, Math.sqrt(2)).erf().neg().add(Scalars.constant(z, 1)), 0.5); // 1 - Phi(z), (G, S, E)
         return squaredCv(p.sum(new int[] {1})); // Load, (G, E)
     }
 

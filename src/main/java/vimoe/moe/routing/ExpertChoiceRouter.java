@@ -1,5 +1,6 @@
 package vimoe.moe.routing;
 
+import ai.djl.ndarray.NDArray;
 import vimoe.moe.GroupSlots;
 
 /**
@@ -17,6 +18,11 @@ final class ExpertChoiceRouter extends SparseRouter {
     @Override
     GroupSlots select(double[][] scores, int capacity) {
         return SlotFilling.expertChoice(scores, score.positiveOnly(), capacity);
+    }
+
+    @Override
+    DeviceSelection.Selection select(NDArray scores, int capacity) {
+        return DeviceSelection.expertChoice(scores, score.positiveOnly(), capacity);
     }
 
     @Override

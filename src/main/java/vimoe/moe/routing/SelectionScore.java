@@ -1,5 +1,7 @@
 package vimoe.moe.routing;
 
+import ai.djl.ndarray.NDArray;
+
 /**
  * What a sparse router ranks by when it fills slots: the gates themselves, or a balanced transport
  * plan computed from them. No gradient flows through a score: it only selects; the combine weights
@@ -29,6 +31,24 @@ enum SelectionScore {
             case SPARSE_OT_ROWS -> SparseTransport.rowSparse(
                     gates, spec.k(), spec.otIterations(), spec.otLearningRate());
             case SPARSE_OT_COLUMNS -> SparseTransport.columnSparse(
+                    gates, capacity, spec.otIterations(), spec.otLearningRate());
+        };
+    }
+
+    /**
+     * The (G, S, E) scores of G groups on the device; no gradient flows through them.
+     *
+     * @param gates G, (G, S, E)
+     * @param logits L~, (G, S, E)
+     * @param capacity C
+     */
+    NDArray of(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
+        return switch (this) {
+            case GATES -> gates.stopGradient();
+            case SINKHORN -> Sinkhorn.plans(logits, spec.sinkhornEpsilon(), spec.sinkhornIterations());
+            case SPARSE_OT_ROWS -> SparseTransport.rowSparsePlans(
+                    gates, spec.k(), spec.otIterations(), spec.otLearningRate());
+            case SPARSE_OT_COLUMNS -> SparseTransport.columnSparsePlans(
                     gates, capacity, spec.otIterations(), spec.otLearningRate());
         };
     }

@@ -1,5 +1,9 @@
 package vimoe.moe.routing;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import vimoe.moe.Scalars;
+
 /**
  * Entropic optimal-transport balancing of router logits, as used by S-BASE (Clark et al.,
  * "Unified Scaling Laws for Routed Language Models", arXiv 2202.01169) and by the
@@ -89,6 +93,28 @@ public final class Sinkhorn {
             }
         }
         return pi;
+    }
+
+    /**
+     * The same plan for G groups at once, on the logits' device, in float64 (the Java-array
+     * {@link #plan(double[][], double, int)} is its reference). Scaling rows of
+     * {@code diag(u) K diag(v)} to sum 1 is a log-softmax over E of its logarithm, and scaling
+     * columns to S/E a log-softmax over S plus {@code log(S/E)}; that constant cancels in the next row
+     * step, so it is added once at the end. Two engine calls per iteration.
+     *
+     * @param logits L~, (G, S, E); no gradient flows back
+     * @return Pi, (G, S, E) float64
+     */
+    static NDArray plans(NDArray logits, double epsilon, int iterations) {
+        long tokens = logits.getShape().get(1), experts = logits.getShape().get(2);
+        NDArray x = logits.stopGradient().toType(DataType.FLOAT64, false);
+        if (epsilon != 1) {
+            x = x.div(Scalars.constant(x, epsilon)); // log K = L / eps
+        }
+        for (int t = 0; t < iterations; t++) {
+            x = x.logSoftmax(2).logSoftmax(1);
+        }
+        return x.add(Scalars.constant(x, Math.log((double) tokens / experts))).exp();
     }
 
     /** Checks that {@code m} is a non-empty rectangular matrix and returns its row count. */

@@ -12,9 +12,11 @@ import vimoe.moe.SparsePlan;
 import vimoe.moe.loss.AuxLosses;
 
 /**
- * What the sparse routers share: gates G = softmax(L~) over E, capacity, the per-group selection on
- * Java arrays (groups in parallel), the combine weights {@code Cmb = Dsp * G}, and the weighted
- * auxiliary losses. Subclasses only say how one group's scores fill its slots.
+ * What the sparse routers share: gates G = softmax(L~) over E, capacity, the selection as tensor
+ * programs on the logits' device ({@link DeviceSelection}, batched over groups, no copy to the
+ * host), the combine weights {@code Cmb = Dsp * G}, and the weighted auxiliary losses. Subclasses
+ * only say how one group's scores fill its slots: on the device, and on Java arrays for the float64
+ * reference ({@link #referenceSlots}) that the tests compare against.
  */
 abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, ExpertChoiceRouter {
     protected final RouterSpec spec;
@@ -30,8 +32,11 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
         return spec;
     }
 
-    /** Fills one group's slots from its S x E scores. */
+    /** Fills one group's slots from its S x E scores (the Java-array reference). */
     abstract GroupSlots select(double[][] scores, int capacity);
+
+    /** Fills the slots of G groups from their (G, S, E) scores on the device. */
+    abstract DeviceSelection.Selection select(NDArray scores, int capacity);
 
     /** K for the under-K metric and the load loss. */
     abstract int k();
@@ -43,24 +48,34 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
         if (shape.dimension() != 3) {
             throw new IllegalArgumentException(spec.router() + " needs logits of shape (G, S, E), got " + shape);
         }
-        int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
+        int tokens = (int) shape.get(1), experts = (int) shape.get(2);
         if (spec.k() > experts) {
             throw new IllegalArgumentException(
                     "k = " + spec.k() + " exceeds the number of experts E = " + experts);
         }
         int capacity = Capacity.of(tokens, experts, spec);
         NDArray gates = noisy.softmax(2); // G, (G, S, E)
-        double[][][] g = toJava(gates, groups, tokens, experts);
-        double[][][] l = score == SelectionScore.SINKHORN ? toJava(noisy, groups, tokens, experts) : g;
-        GroupSlots[] slots = IntStream.range(0, groups).parallel()
-                .mapToObj(i -> select(score.of(g[i], l[i], spec, capacity), capacity))
+        DeviceSelection.Selection chosen = select(score.of(gates, noisy, spec, capacity), capacity);
+        return new SparsePlan(chosen.slotToken(), chosen.tokenExpert(), chosen.tokenPosition(), k(), gates,
+                spec.normalizeGates(), auxLoss(logits, gates),
+                this instanceof ExpertChoiceRouter);
+    }
+
+    /**
+     * The float64 reference of {@link #route}'s selection on Java arrays, group by group.
+     *
+     * @param gates G, (G, S, E)
+     * @param logits L~, (G, S, E)
+     */
+    GroupSlots[] referenceSlots(double[][][] gates, double[][][] logits, int capacity) {
+        return IntStream.range(0, gates.length)
+                .mapToObj(i -> select(score.of(gates[i], logits[i], spec, capacity), capacity))
                 .toArray(GroupSlots[]::new);
-        return new SparsePlan(capacity, k(), slots, gates, g, spec.normalizeGates(), auxLoss(logits, gates));
     }
 
     /** The weighted sum of the enabled auxiliary losses; a scalar 0 when none is enabled. */
     private NDArray auxLoss(RouterLogits logits, NDArray gates) {
-        NDArray loss = gates.getManager().zeros(new Shape(), gates.getDataType());
+        NDArray loss = gates.getManager().zeros(new Shape(), gates.getDataType(), gates.getDevice());
         if (spec.importanceWeight() > 0) {
             loss = loss.add(Scalars.mul(AuxLosses.importance(gates), spec.importanceWeight()));
         }

@@ -1,6 +1,11 @@
 package vimoe.moe.routing;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import vimoe.moe.Scalars;
 
 /**
  * Sparsity-constrained optimal transport (Liu, Puigcerver, Blondel, "Sparsity-Constrained Optimal
@@ -58,6 +63,90 @@ public final class SparseTransport {
         double[][] planT = solve(transpose(similarity), (double) s / e, 1.0, k, iterations,
                 learningRate);
         return transpose(planT);
+    }
+
+    /**
+     * The Expert Choice plan of G groups at once, on the device, in float64; the Java-array
+     * {@link #columnSparse(double[][], int, int, double)} is its reference.
+     *
+     * @param similarity Sim, (G, S, E); no gradient flows back
+     * @return Pi, (G, S, E) float64
+     */
+    static NDArray columnSparsePlans(NDArray similarity, int k, int iterations, double learningRate) {
+        Shape shape = similarity.getShape();
+        NDArray byExpert = similarity.stopGradient().toType(DataType.FLOAT64, false).transpose(0, 2, 1); // (G, E, S)
+        return solve(byExpert, 1.0, (double) shape.get(1) / shape.get(2), k, iterations, learningRate)
+                .transpose(0, 2, 1);
+    }
+
+    /**
+     * The Token Choice plan of G groups at once, on the device, in float64; the Java-array
+     * {@link #rowSparse(double[][], int, int, double)} is its reference.
+     *
+     * @param similarity Sim, (G, S, E); no gradient flows back
+     * @return Pi, (G, S, E) float64
+     */
+    static NDArray rowSparsePlans(NDArray similarity, int k, int iterations, double learningRate) {
+        Shape shape = similarity.getShape();
+        NDArray sim = similarity.stopGradient().toType(DataType.FLOAT64, false); // the transposed problem, (G, B=S, A=E)
+        return solve(sim, (double) shape.get(1) / shape.get(2), 1.0, k, iterations, learningRate);
+    }
+
+    /**
+     * Adam on the semi-dual, batched: {@code sim} is (G, B, A), row j holding column j of the A x B
+     * problem, so every projection runs along the last axis. Returns the plan in the same layout.
+     */
+    private static NDArray solve(NDArray sim, double a, double b, int k, int iterations, double learningRate) {
+        Shape shape = sim.getShape();
+        NDArray alpha = sim.getManager().zeros(new Shape(shape.get(0), 1, shape.get(2)), DataType.FLOAT64,
+                sim.getDevice());
+        NDArray m1 = alpha, m2 = alpha;
+        NDArray scale = Scalars.constant(sim, GAMMA * b), bb = Scalars.constant(sim, b), aa = Scalars.constant(sim, a);
+        NDArray beta1 = Scalars.constant(sim, BETA1), beta2 = Scalars.constant(sim, BETA2);
+        NDArray rest1 = Scalars.constant(sim, 1 - BETA1), rest2 = Scalars.constant(sim, 1 - BETA2);
+        NDArray lr = Scalars.constant(sim, learningRate), eps = Scalars.constant(sim, ADAM_EPS);
+        double beta1Power = 1;
+        double beta2Power = 1;
+        for (int t = 0; t < iterations; t++) {
+            NDArray p = project(alpha.add(sim).div(scale), k); // x_j / (gamma b), (G, B, A)
+            NDArray grad = p.sum(new int[] {1}, true).mul(bb).sub(aa); // sum_j b p_j - a, (G, 1, A)
+            beta1Power *= BETA1;
+            beta2Power *= BETA2;
+            m1 = m1.mul(beta1).add(grad.mul(rest1));
+            m2 = m2.mul(beta2).add(grad.square().mul(rest2));
+            NDArray mHat = m1.div(Scalars.constant(sim, 1 - beta1Power));
+            NDArray vHat = m2.div(Scalars.constant(sim, 1 - beta2Power));
+            alpha = alpha.sub(mHat.mul(lr).div(vHat.sqrt().add(eps)));
+        }
+        return project(alpha.add(sim).div(scale), k).mul(bb);
+    }
+
+    /**
+     * project_k along the last axis, batched, as {@link #projectInto}: the kept entries are those
+     * above the k-th largest value t, then the lowest-index entries equal to t (a cumulative count
+     * among them), so ties go to the lower index without a stable sort; theta from the sorted kept
+     * values, with the prefix rule enforced by a cumulative product.
+     *
+     * @param z (..., N) float64
+     */
+    static NDArray project(NDArray z, int k) {
+        int axis = z.getShape().dimension() - 1;
+        int kept = (int) Math.min(k, z.getShape().get(axis));
+        NDArray v = z.topK(kept, axis, true, true).get(0); // (..., kept), descending
+        NDArray t = v.get(new NDIndex("..., {}:", kept - 1));
+        NDArray greater = z.gt(t), equal = z.eq(t);
+        NDArray room = Scalars.constant(z, kept, DataType.INT64)
+                .sub(greater.toType(DataType.INT64, false).sum(new int[] {axis}, true));
+        NDArray member = greater.logicalOr(equal.logicalAnd(
+                equal.toType(DataType.INT64, false).cumSum(axis).lte(room)));
+        NDArray one = Scalars.constant(z, 1);
+        NDArray rank = z.getManager().arange(1, kept + 1, 1, DataType.FLOAT64, z.getDevice());
+        NDArray candidate = v.cumSum(axis).sub(one).div(rank); // (sum_{q<=r} v_q - 1) / r
+        NDArray zero = Scalars.constant(z, 0);
+        NDArray rho = v.sub(candidate).gt(zero).toType(DataType.INT64, false).cumProd(axis)
+                .sum(new int[] {axis}, true); // length of the prefix where v_r > candidate_r, >= 1
+        NDArray theta = candidate.gather(rho.sub(Scalars.constant(rho, 1)), axis);
+        return z.sub(theta).maximum(zero).mul(member.toType(DataType.FLOAT64, false));
     }
 
     /**

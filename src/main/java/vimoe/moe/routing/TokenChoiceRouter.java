@@ -1,5 +1,6 @@
 package vimoe.moe.routing;
 
+import ai.djl.ndarray.NDArray;
 import vimoe.moe.GroupSlots;
 
 /**
@@ -17,6 +18,11 @@ final class TokenChoiceRouter extends SparseRouter {
     @Override
     GroupSlots select(double[][] scores, int capacity) {
         return SlotFilling.tokenChoice(scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
+    }
+
+    @Override
+    DeviceSelection.Selection select(NDArray scores, int capacity) {
+        return DeviceSelection.tokenChoice(scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
     }
 
     @Override

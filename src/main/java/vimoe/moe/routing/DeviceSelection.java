@@ -1,0 +1,141 @@
+package vimoe.moe.routing;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import vimoe.moe.Scalars;
+
+/**
+ * The selection rules of the sparse routers (ROUTING.md) as tensor programs on the scores' device,
+ * batched over groups: no copy to the host, no Java index arrays. They reproduce
+ * {@link SlotFilling} exactly, ties to the lower index included, although no sort of the engine is
+ * stable ({@link #descendingOrder}).
+ *
+ * <p>Ops used: argSort, gather, cumSum, oneHot, scatter (unique targets, plus one dump column that
+ * may be written many times and is dropped), where, comparisons against device constants.
+ */
+final class DeviceSelection {
+    private DeviceSelection() {}
+
+    /**
+     * Which token sits in each slot and which slots each token holds, as index tensors (int64).
+     *
+     * @param slotToken (G, E, C): the token in slot (e, c), -1 when empty
+     * @param tokenExpert (G, S, M): the expert of a token's m-th slot (M = K for Token Choice, E for
+     *     Expert Choice, where entry e is expert e)
+     * @param tokenPosition (G, S, M): the slot c within that expert, -1 when the token has no such slot
+     */
+    record Selection(NDArray slotToken, NDArray tokenExpert, NDArray tokenPosition) {}
+
+    /**
+     * The permutation that sorts the last axis by descending value, ties in index order (a stable
+     * sort). The engine's sorts are not stable, so: sort (any order among ties), number the runs of
+     * equal values, and sort again on the exact integer key {@code run * N + index}.
+     *
+     * @param x (..., N)
+     * @return (..., N) int64 indices into the last axis
+     */
+    static NDArray descendingOrder(NDArray x) {
+        Shape shape = x.getShape();
+        int axis = shape.dimension() - 1;
+        long n = shape.get(axis);
+        NDArray p = x.argSort(axis, false);
+        if (n == 1) {
+            return p;
+        }
+        NDArray v = x.gather(p, axis); // sorted values, descending
+        NDArray changed = v.get(new NDIndex("..., 1:")).neq(v.get(new NDIndex("..., :{}", n - 1)));
+        NDManager m = x.getManager();
+        NDArray first = m.zeros(shape.slice(0, axis).add(1), DataType.INT64, x.getDevice());
+        NDArray run = NDArrays.concat(new NDList(first, changed.toType(DataType.INT64, false).cumSum(axis)), axis);
+        NDArray key = run.mul(Scalars.constant(p, n)).add(p); // unique, exact in int64
+        return p.gather(key.argSort(axis, true), axis);
+    }
+
+    /**
+     * Token Choice (V-MoE, arXiv 2106.05974), as {@link SlotFilling#tokenChoice}: each token asks for
+     * its top K experts; requests are served by choice rank, then token priority (index order, or
+     * descending top score with BPR); a request gets slot c = earlier requests to its expert, if
+     * c < C. Earlier requests are counted with a cumulative sum of one-hot rows in priority order.
+     *
+     * @param score (G, S, E), compared only
+     * @param positiveOnly only entries with score > 0 may be requested
+     */
+    static Selection tokenChoice(NDArray score, boolean positiveOnly, int k, int capacity, boolean batchPriority) {
+        Shape shape = score.getShape();
+        long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
+        NDManager m = score.getManager();
+        NDArray choice = descendingOrder(score).get(new NDIndex("..., :{}", k)); // (G, S, K)
+        NDArray valid = positiveOnly ? score.gather(choice, 2).gt(Scalars.constant(score, 0)) : null;
+        NDArray order = batchPriority ? descendingOrder(score.max(new int[] {2})) : null; // (G, S) priority -> token
+        NDArray requests = choice; // (G, S, K), rows in priority order
+        if (order != null) {
+            NDArray rows = order.expandDims(2).broadcast(new Shape(groups, tokens, k));
+            requests = choice.gather(rows, 1);
+            valid = valid == null ? null : valid.gather(rows, 1);
+        }
+        // (G, K*S): all first choices in priority order, then all second choices, ...
+        NDArray wanted = requests.transpose(0, 2, 1).reshape(groups, k * tokens);
+        NDArray hot = wanted.oneHot((int) experts, DataType.INT64); // (G, K*S, E)
+        if (valid != null) {
+            hot = hot.mul(valid.transpose(0, 2, 1).reshape(groups, k * tokens, 1).toType(DataType.INT64, false));
+        }
+        NDArray one = Scalars.constant(wanted, 1);
+        NDArray earlier = hot.cumSum(1).gather(wanted.expandDims(2), 2).reshape(groups, k * tokens).sub(one);
+        NDArray granted = earlier.lt(Scalars.constant(earlier, capacity));
+        if (valid != null) {
+            granted = granted.logicalAnd(valid.transpose(0, 2, 1).reshape(groups, k * tokens));
+        }
+        NDArray none = Scalars.constant(earlier, -1);
+        NDArray position = NDArrays.where(granted, earlier, none).reshape(groups, k, tokens); // (G, K, S) by priority
+        if (order != null) {
+            NDArray inverse = order.argSort(1, true).expandDims(1).broadcast(new Shape(groups, k, tokens));
+            position = position.gather(inverse, 2); // back to token order
+        }
+        position = position.transpose(0, 2, 1); // (G, S, K)
+        NDArray held = position.gte(Scalars.constant(position, 0));
+        long slots = experts * capacity;
+        NDArray slot = NDArrays.where(held, choice.mul(Scalars.constant(choice, capacity)).add(position),
+                Scalars.constant(position, slots)); // e*C + c, or the dump column E*C
+        NDArray token = m.arange(0, (int) tokens, 1, DataType.INT64, score.getDevice())
+                .reshape(1, tokens, 1).broadcast(new Shape(groups, tokens, k));
+        NDArray slotToken = m.full(new Shape(groups, slots + 1), -1, DataType.INT64, score.getDevice())
+                .scatter(slot.reshape(groups, tokens * k), token.reshape(groups, tokens * k), 1)
+                .get(new NDIndex(":, :{}", slots)).reshape(groups, experts, capacity);
+        return new Selection(slotToken, choice, position);
+    }
+
+    /**
+     * Expert Choice (arXiv 2202.09368), as {@link SlotFilling#expertChoice}: each expert takes its top
+     * C tokens by score, slot c its (c+1)-th best, ties to the lower token index.
+     *
+     * @param score (G, S, E), compared only
+     * @param positiveOnly only entries with score > 0 may be taken (slots may then stay empty)
+     * @param capacity C <= S
+     */
+    static Selection expertChoice(NDArray score, boolean positiveOnly, int capacity) {
+        Shape shape = score.getShape();
+        long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
+        NDManager m = score.getManager();
+        NDArray byExpert = score.transpose(0, 2, 1); // (G, E, S)
+        NDArray slotToken = descendingOrder(byExpert).get(new NDIndex("..., :{}", capacity)); // (G, E, C)
+        NDArray target = slotToken;
+        if (positiveOnly) {
+            NDArray ok = byExpert.gather(slotToken, 2).gt(Scalars.constant(score, 0));
+            slotToken = NDArrays.where(ok, slotToken, Scalars.constant(slotToken, -1));
+            target = NDArrays.where(ok, target, Scalars.constant(target, tokens)); // dump column S
+        }
+        // position[g, e, s] = c where token s sits in slot (e, c), else -1
+        NDArray c = m.arange(0, capacity, 1, DataType.INT64, score.getDevice())
+                .reshape(1, 1, capacity).broadcast(new Shape(groups, experts, capacity));
+        NDArray position = m.full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, score.getDevice())
+                .scatter(target, c, 2).get(new NDIndex("..., :{}", tokens)).transpose(0, 2, 1); // (G, S, E)
+        NDArray expert = m.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
+                .reshape(1, 1, experts).broadcast(new Shape(groups, tokens, experts));
+        return new Selection(slotToken, expert, position);
+    }
+}
