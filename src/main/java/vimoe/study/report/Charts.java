@@ -341,8 +341,9 @@ public final class Charts {
         FontMetrics fm = g.getFontMetrics(new Font(FONT, Font.PLAIN, 13)); // the theme's tick label font
         int longest = categories.stream().mapToInt(fm::stringWidth).max().orElse(0);
         g.dispose();
-        // the plot is about WIDTH - 100 pixels wide, split evenly among the categories
-        if (longest > (WIDTH - 100.0) / Math.max(1, categories.size())) {
+        // the plot is about WIDTH - 100 pixels wide, split evenly among the categories; JFreeChart gives a
+        // label about 3/4 of its category's width before it breaks the label at a hyphen
+        if (longest > 0.75 * (WIDTH - 100.0) / Math.max(1, categories.size())) {
             axis.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         }
         plot.getRenderer().setSeriesPaint(0, seriesColor(0));

@@ -13,10 +13,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * Writes a {@link Page} as a self-contained HTML file (figures as data URIs, a content security policy
@@ -34,16 +37,27 @@ public final class Pages {
      * Writes {@code dir/report.html} (one self-contained file: figures as data URIs, no network),
      * {@code dir/report.md} (its twin, figures as relative links) and {@code dir/figures/<name>.png},
      * each atomically (a temporary name, then a rename); the figures first and the HTML last, so a
-     * complete {@code report.html} means a complete report. Creates {@code dir} if needed.
+     * complete {@code report.html} means a complete report. Creates {@code dir} if needed. PNG files in
+     * {@code dir/figures} that the page no longer has (from an earlier report) are deleted last.
      */
     public static void write(Page page, Path dir) throws IOException {
         Path figures = dir.resolve("figures");
         Files.createDirectories(page.figures().isEmpty() ? dir : figures);
+        Set<String> written = new HashSet<>();
         for (Figure f : page.figures()) {
             writeAtomically(figures.resolve(f.name() + ".png"), f.png());
+            written.add(f.name() + ".png");
         }
         writeAtomically(dir.resolve("report.md"), markdown(page).getBytes(StandardCharsets.UTF_8));
         writeAtomically(dir.resolve("report.html"), html(page).getBytes(StandardCharsets.UTF_8));
+        if (Files.isDirectory(figures)) {
+            try (Stream<Path> old = Files.list(figures)) {
+                for (Path p : old.filter(p -> p.getFileName().toString().endsWith(".png")
+                        && !written.contains(p.getFileName().toString())).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     /** The page as one HTML document. */

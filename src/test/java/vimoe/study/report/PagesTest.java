@@ -58,6 +58,11 @@ class PagesTest {
         assertTrue(html.contains("<code>dense</code>") && html.contains("<code>micro</code>"));
         Pages.write(page, dir); // rewriting replaces the files in place
         assertEquals(html, Files.readString(dir.resolve("report.html")));
+        Page fewer = new Page(page.title(), page.header(), page.findings(), page.tables(), page.figures().subList(0, 1));
+        Files.writeString(dir.resolve("figures/notes.txt"), "kept");
+        Pages.write(fewer, dir);
+        assertFalse(Files.exists(dir.resolve("figures/curves.png")), "a figure the report no longer has goes");
+        assertTrue(Files.exists(dir.resolve("figures/dropped.png")) && Files.exists(dir.resolve("figures/notes.txt")));
     }
 
     @Test
