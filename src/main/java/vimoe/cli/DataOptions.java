@@ -10,20 +10,15 @@ final class DataOptions {
     String dataset;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Where Fashion-MNIST is (else $VIMOE_DATA, ~/.cache/vimoe/fashion-mnist, /usr/share/datasets/fashion-mnist).")
+            description = "Where Fashion-MNIST is; it must hold the files (without it: $VIMOE_DATA, "
+                    + "~/.cache/vimoe/fashion-mnist, /usr/share/datasets/fashion-mnist).")
     Path dataDir;
 
-    @Option(names = "--image-size", paramLabel = "PIXELS", description = "Resize images to this size (image folders: default 32).")
+    @Option(names = "--image-size", paramLabel = "PIXELS",
+            description = "Resize images to PIXELS x PIXELS, 1 to 1024 (default: as stored; image folders: 32).")
     Integer imageSize;
 
-    @Option(names = "--channels", paramLabel = "1|3", description = "Convert images to 1 (grey) or 3 (RGB) channels.")
+    @Option(names = "--channels", paramLabel = "1|3",
+            description = "Convert images to 1 (grey) or 3 (RGB) channels (default: as stored; image folders: 3).")
     Integer channels;
-
-    int imageSizeOr(int fallback) {
-        return imageSize == null ? fallback : imageSize;
-    }
-
-    int channelsOr(int fallback) {
-        return channels == null ? fallback : channels;
-    }
 }

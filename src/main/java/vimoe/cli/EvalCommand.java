@@ -30,13 +30,15 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        fewShot.check();
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
             RunModel loaded = RunModel.load(run, manager);
+            Path file = output != null ? output : loaded.home().resolve("eval.json");
+            Preflight.outputFile(file, "--output"); // before minutes of evaluation
             TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
             Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
                     splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()), manager,
                     System.err);
-            Path file = output != null ? output : loaded.home().resolve("eval.json");
             TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
             System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
                     (Double) result.get("test_accuracy"), result.get("validation_accuracy"), file);

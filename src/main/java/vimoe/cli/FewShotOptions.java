@@ -15,6 +15,13 @@ final class FewShotOptions {
                     + "idx:DIR, cifar10:DIR or folder:DIR, converted to the model's input size.")
     String dataset;
 
+    /** Checks the option and where its dataset is, without reading it (nothing to check without the option). */
+    void check() throws IOException {
+        if (dataset != null) {
+            Datasets.shape(DatasetSpec.parse(dataset), null);
+        }
+    }
+
     /** Reads the chosen dataset in the input format of {@code model}, or returns null for the training dataset. */
     FewShotData load(VitConfig model) throws IOException {
         if (dataset == null) {

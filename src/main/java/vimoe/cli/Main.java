@@ -26,12 +26,24 @@ public final class Main implements Runnable {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true"); // the native library comes from a Maven jar
         }
-        return new CommandLine(new Main())
+        CommandLine cli = new CommandLine(new Main())
                 .setExecutionExceptionHandler(Main::reportFailure)
-                .execute(args);
+                .setParameterExceptionHandler(Main::reportBadArguments);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) { // picocli passes Errors through
+            PrintWriter err = cli.getErr();
+            err.println("vimoe: out of memory (" + e.getMessage() + "); give Java more with VIMOE_JAVA_OPTS=-Xmx16g, "
+                    + "or use smaller inputs");
+            err.flush();
+            return Errors.FAILURE;
+        }
     }
 
-    /** An unexpected failure: one line naming it, status 1 (set VIMOE_DEBUG=1 for the stack trace). */
+    /**
+     * A failure of a command: one line naming it; status 2 for bad input, 1 for anything else (set
+     * VIMOE_DEBUG=1 for the stack trace).
+     */
     private static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
         err.println("vimoe " + cmd.getCommandName() + ": " + Errors.oneLine(e));
@@ -39,7 +51,25 @@ public final class Main implements Runnable {
             e.printStackTrace(err);
         }
         err.flush();
-        return 1;
+        return Errors.status(e);
+    }
+
+    /**
+     * Arguments picocli cannot parse (unknown option, missing or badly typed value): one line with
+     * the problem and where to look, status 2; the usage text only comes with --help.
+     */
+    private static int reportBadArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName(" ");
+        String message = Errors.oneLine(e);
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            message += " (did you mean " + String.join(" or ", u.getSuggestions().subList(0,
+                    Math.min(3, u.getSuggestions().size()))) + "?)";
+        }
+        PrintWriter err = cmd.getErr();
+        err.println(name + ": " + message + "; see '" + name + " --help'");
+        err.flush();
+        return Errors.BAD_INPUT;
     }
 
     @Override

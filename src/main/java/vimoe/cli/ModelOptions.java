@@ -74,11 +74,12 @@ final class ModelOptions {
 
     /** The model configuration for images of the given size, channels and classes. */
     VitConfig config(int imageSize, int channels, int classes) {
-        VitConfig v = Variants.get(variant, imageSize, channels, classes, routerSpec());
+        // The overrides replace the variant's defaults before anything is validated.
+        Variants.Defaults v = Variants.defaults(variant);
         return new VitConfig(imageSize, channels, or(patchSize, v.patchSize()), or(width, v.width()),
                 or(depth, v.depth()), or(heads, v.heads()), or(mlpDim, v.mlpDim()), classes,
                 pooling == null ? v.pooling() : parsePooling(pooling),
-                moeLayers == null ? v.moeLayers() : moeLayers, v.router(), or(experts, v.experts()),
+                moeLayers == null ? v.moeLayers() : moeLayers, routerSpec(), or(experts, v.experts()),
                 or(expertHidden, mlpDim != null ? mlpDim : v.expertHidden()), or(groupImages, v.groupImages()));
     }
 

@@ -29,9 +29,15 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (plot != null) {
+            Preflight.outputFile(plot, "--plot");
+        }
         if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             System.err.println("vimoe report: --plot " + plot + ": the plot is a PNG image; name the file FILE.png");
             return 2;
+        }
+        if (output != null) {
+            Preflight.outputFile(output, "--output");
         }
         List<RunSummary> summaries = new ArrayList<>();
         for (Path run : runs) {

@@ -1,6 +1,7 @@
 package vimoe.cli;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,9 +40,23 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
             throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
                     + "pass the run directory written by 'vimoe train'");
         }
-        RunConfig rc = TrainingRun.JSON.readValue(config.toFile(), RunConfig.class);
+        RunConfig rc = readConfig(config);
         VisionTransformer model = new VisionTransformer(rc.model());
         Checkpoint.loadParameters(checkpoint, model, manager);
         return new RunModel(rc, model, home);
+    }
+
+    /** A run's config.json; a damaged one is refused by name. */
+    static RunConfig readConfig(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " does not exist; give a run directory written by 'vimoe train'");
+        }
+        try {
+            return TrainingRun.JSON.readValue(file.toFile(), RunConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + " is not a valid run configuration ("
+                    + e.getOriginalMessage().lines().findFirst().orElse("").strip() + "); restore it from the "
+                    + "checkpoint's copy (checkpoint/config.json) or train again", e);
+        }
     }
 }

@@ -1,6 +1,5 @@
 package vimoe.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -82,7 +81,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
-            RunConfig config = TrainingRun.JSON.readValue(resume.resolve("config.json").toFile(), RunConfig.class);
+            RunConfig config = RunModel.readConfig(resume.resolve("config.json"));
             var few = fewShot.load(config.model());
             return report(TrainingRun.run(config, TrainingRun.splits(config), few, resume, true, progress(),
                     System.err, device.device()), resume);
@@ -95,18 +94,16 @@ final class TrainCommand implements Callable<Integer> {
                 or(labelSmoothing, d.labelSmoothing()), or(clipNorm, d.clipNorm()), seed == null ? d.seed() : seed,
                 or(validationSize, d.validationSize()), or(trainLimit, d.trainLimit()), or(pad, defaults.pad()),
                 flip == null ? defaults.horizontalFlip() : flip);
-        model.routerSpec(); // refuse bad router options before reading any data
         Path dir = output != null ? output : Path.of("runs", model.router + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(dir.resolve("config.json"))) {
-            throw new IllegalArgumentException(dir + " already holds a run; use --resume " + dir + " or another --output");
-        }
-        System.err.println("reading " + spec + "...");
+        // Options, paths and the data's headers are checked before any pixel is read or file written.
         // The model's input size comes from the data; --image-size and --channels convert it.
-        var probe = Datasets.load(spec, data.dataDir, data.channels == null ? 0 : data.channels,
-                data.imageSize == null ? 0 : data.imageSize, data.imageSize == null ? 0 : data.imageSize);
+        VitConfig vit = Preflight.train(model, data, fewShot, train, spec, dir);
+        System.err.println("reading " + spec + "...");
+        var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
         ImageSet sample = probe.train();
-        VitConfig vit = model.config(sample.height(), sample.channels(), sample.numClasses());
+        Preflight.splitSizes(train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size(),
+                train, vit); // image folders tell their size only now
         var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
         String dataDir = data.dataDir == null ? null : data.dataDir.toString();
         RunConfig withModel = new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null,

@@ -37,14 +37,7 @@ public final class Cifar10Format {
      *     3073 bytes, or a label above 9
      */
     public static TrainTest read(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new DatasetException(dir, dir + " is not a directory; give the directory of the CIFAR-10 binary "
-                    + "version (data_batch_1.bin .. data_batch_5.bin, test_batch.bin)");
-        }
-        Path root = dir;
-        if (!Files.isRegularFile(dir.resolve(TRAIN.get(0))) && Files.isDirectory(dir.resolve(ARCHIVE_FOLDER))) {
-            root = dir.resolve(ARCHIVE_FOLDER);
-        }
+        Path root = root(dir);
         List<String> classNames = classNames(root);
         List<Path> trainFiles = new ArrayList<>();
         for (String name : TRAIN) {
@@ -54,6 +47,42 @@ public final class Cifar10Format {
         return new TrainTest(
                 readBatches(trainFiles, classNames, "cifar10/train"),
                 readBatches(List.of(testFile), classNames, "cifar10/test"));
+    }
+
+    /** The shape of the dataset in {@code dir} from the sizes of its batch files; nothing is read. */
+    static Datasets.Shape shape(Path dir) throws IOException {
+        Path root = root(dir);
+        List<String> classNames = classNames(root);
+        long records = 0;
+        for (String name : TRAIN) {
+            Path file = require(root, name);
+            records += checkedSize(file) / RECORD_BYTES;
+        }
+        checkedSize(require(root, TEST));
+        return new Datasets.Shape(3, 32, 32, classNames.size(), records);
+    }
+
+    /** The directory holding the batch files: {@code dir} or its {@code cifar-10-batches-bin}. */
+    private static Path root(Path dir) throws DatasetException {
+        if (!Files.isDirectory(dir)) {
+            throw new DatasetException(dir, dir + " is not a directory; give the directory of the CIFAR-10 binary "
+                    + "version (data_batch_1.bin .. data_batch_5.bin, test_batch.bin)");
+        }
+        if (!Files.isRegularFile(dir.resolve(TRAIN.get(0))) && Files.isDirectory(dir.resolve(ARCHIVE_FOLDER))) {
+            return dir.resolve(ARCHIVE_FOLDER);
+        }
+        return dir;
+    }
+
+    /** The size of a batch file, which must be a positive multiple of the record size. */
+    private static long checkedSize(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size == 0 || size % RECORD_BYTES != 0) {
+            throw new DatasetException(file, file + " has " + size + " bytes, not a positive multiple of "
+                    + RECORD_BYTES + " (1 label byte + 3072 pixel bytes per image): it is truncated or not a "
+                    + "CIFAR-10 binary batch; unpack cifar-10-binary.tar.gz again");
+        }
+        return size;
     }
 
     private static Path require(Path root, String name) throws DatasetException {
@@ -87,13 +116,7 @@ public final class Cifar10Format {
     static ImageSet readBatches(List<Path> files, List<String> classNames, String name) throws IOException {
         long records = 0;
         for (Path file : files) {
-            long size = Files.size(file);
-            if (size == 0 || size % RECORD_BYTES != 0) {
-                throw new DatasetException(file, file + " has " + size + " bytes, not a positive multiple of "
-                        + RECORD_BYTES + " (1 label byte + 3072 pixel bytes per image): it is truncated or not a "
-                        + "CIFAR-10 binary batch; unpack cifar-10-binary.tar.gz again");
-            }
-            records += size / RECORD_BYTES;
+            records += checkedSize(file) / RECORD_BYTES;
         }
         if (records * IMAGE_BYTES > Integer.MAX_VALUE - 8) {
             throw new DatasetException(files.get(0), "too many CIFAR-10 records (" + records + ") for one array");

@@ -6,14 +6,49 @@ import java.nio.file.Path;
 /** Loads a {@link DatasetSpec} and knows the default augmentation of each kind of dataset. */
 public final class Datasets {
 
+    /** Image side of an image folder's images when no size is given (they are resized to it). */
+    public static final int FOLDER_IMAGE_SIZE = 32;
+    /** Channels of an image folder's images when none are given (RGB). */
+    public static final int FOLDER_CHANNELS = 3;
+
     private Datasets() {}
+
+    /**
+     * What a dataset holds, known from its headers, file sizes and folder names before any pixel is read.
+     *
+     * @param channels Ch as stored (image folders: {@link #FOLDER_CHANNELS})
+     * @param height H as stored (image folders: {@link #FOLDER_IMAGE_SIZE})
+     * @param width W as stored (image folders: {@link #FOLDER_IMAGE_SIZE})
+     * @param classes the number of classes
+     * @param trainImages N of the training split, or -1 where only reading tells (image folders)
+     */
+    public record Shape(int channels, int height, int width, int classes, long trainImages) {}
+
+    /**
+     * Describes a dataset cheaply: locates it and reads only headers, file sizes and folder names, so
+     * that a missing or malformed dataset and a bad model configuration are refused before the
+     * minutes of reading.
+     *
+     * @param spec the dataset
+     * @param dataDir the {@code --data-dir} option (Fashion-MNIST only), or null
+     * @throws DatasetException naming a missing directory or file, or a malformed header
+     */
+    public static Shape shape(DatasetSpec spec, Path dataDir) throws IOException {
+        return switch (spec.kind()) {
+            case FASHION_MNIST -> IdxFormat.shape(FashionMnist.locate(dataDir));
+            case IDX -> IdxFormat.shape(spec.dir());
+            case CIFAR10 -> Cifar10Format.shape(spec.dir());
+            case FOLDER -> ImageFolderFormat.shape(spec.dir());
+        };
+    }
 
     /**
      * Reads the train and test splits of a dataset, converted to the model's input format.
      *
      * <p>IDX and CIFAR-10 images are stored at a fixed size; when {@code channels}, {@code height}
      * and {@code width} differ from it they are converted by {@link ImageSet#convert} (RGB to grey by
-     * luminance, bilinear resize). A value {@code <= 0} keeps the stored one (image folders need all three).
+     * luminance, bilinear resize). A value {@code <= 0} keeps the stored one (image folders: RGB,
+     * {@link #FOLDER_IMAGE_SIZE} pixels).
      *
      * @param spec the dataset
      * @param dataDir the {@code --data-dir} option (used for Fashion-MNIST only), or null
@@ -27,13 +62,8 @@ public final class Datasets {
             case FASHION_MNIST -> FashionMnist.load(dataDir);
             case IDX -> IdxFormat.readDirectory(spec.dir());
             case CIFAR10 -> Cifar10Format.read(spec.dir());
-            case FOLDER -> {
-                if (channels <= 0 || height <= 0 || width <= 0) {
-                    throw new IllegalArgumentException("image folder " + spec.dir() + " needs the input size: "
-                            + "channels, height and width > 0, got " + channels + "x" + height + "x" + width);
-                }
-                yield ImageFolderFormat.read(spec.dir(), channels, height, width);
-            }
+            case FOLDER -> ImageFolderFormat.read(spec.dir(), channels > 0 ? channels : FOLDER_CHANNELS,
+                    height > 0 ? height : FOLDER_IMAGE_SIZE, width > 0 ? width : FOLDER_IMAGE_SIZE);
         };
         ImageSet train = data.train();
         int ch = channels > 0 ? channels : train.channels();

@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
  * Fashion-MNIST (Xiao et al. 2017, arXiv 1708.07747), the default dataset: 60,000 training and
  * 10,000 test images of 28 x 28 grey pixels, ten classes of clothing, in the IDX format.
  *
- * <p>{@link #locate(Path)} looks for a directory holding the four files (plain or gzipped) in
- * order: the {@code --data-dir} option, {@code $VIMOE_DATA} (each also with a {@code fashion-mnist}
- * sub-folder), {@code ~/.cache/vimoe/fashion-mnist}, {@code /usr/share/datasets/fashion-mnist}
- * (Debian's {@code dataset-fashion-mnist}). If none has them, it downloads the official files into
- * the cache, verifying the SHA-256 of their uncompressed content.
+ * <p>{@link #locate(Path)} takes the four files (plain or gzipped) from the {@code --data-dir}
+ * option when it is given (or its {@code fashion-mnist} sub-folder), and refuses an option that
+ * lacks them. Without the option it looks in order in {@code $VIMOE_DATA} (also with a
+ * {@code fashion-mnist} sub-folder), {@code ~/.cache/vimoe/fashion-mnist},
+ * {@code /usr/share/datasets/fashion-mnist} (Debian's {@code dataset-fashion-mnist}). If none has
+ * them, it downloads the official files into the cache, verifying the SHA-256 of their uncompressed
+ * content.
  */
 public final class FashionMnist {
 
@@ -82,8 +84,10 @@ public final class FashionMnist {
      * The directory holding the four Fashion-MNIST files, downloading them into the cache if no
      * location has them.
      *
-     * @param dataDirOption the {@code --data-dir} option, or null
-     * @throws DatasetException if the data is nowhere and cannot be downloaded; the message names the
+     * @param dataDirOption the {@code --data-dir} option, or null; when given, it (or its
+     *     {@code fashion-mnist} sub-folder) must hold the four files
+     * @throws DatasetException if {@code --data-dir} lacks the files, or if the data is nowhere and
+     *     cannot be downloaded; the message names the
      *     three remedies (apt-get install dataset-fashion-mnist, --data-dir or VIMOE_DATA, a machine
      *     with internet access)
      */
@@ -131,6 +135,18 @@ public final class FashionMnist {
 
     /** The first location holding the four files, or the cache after a verified download. */
     Path find(Path dataDirOption) throws DatasetException {
+        if (dataDirOption != null) { // a directory the user named must hold the data: no silent fallback
+            for (Path dir : List.of(dataDirOption, dataDirOption.resolve("fashion-mnist"))) {
+                if (Files.isDirectory(dir) && IdxFormat.hasAllFiles(dir)) {
+                    return dir;
+                }
+            }
+            throw new DatasetException(dataDirOption, "--data-dir " + dataDirOption + (Files.isDirectory(dataDirOption)
+                    ? " does not hold Fashion-MNIST (" + String.join(", ", IdxFormat.FILES) + ", plain or .gz, in it "
+                            + "or in its fashion-mnist/ folder)"
+                    : " is not a directory") + "; point it at the folder of those files, or leave --data-dir out "
+                    + "to use $" + ENV_VAR + ", " + cacheDir() + " or " + systemDir);
+        }
         List<Path> searched = searchPath(dataDirOption);
         for (Path dir : searched) {
             if (Files.isDirectory(dir) && IdxFormat.hasAllFiles(dir)) {

@@ -119,6 +119,26 @@ public final class IdxFormat {
     }
 
     /**
+     * The shape of an IDX directory from the header of its training images and its class names.
+     *
+     * @param dir the directory
+     * @throws DatasetException naming a missing file or a malformed header
+     */
+    static Datasets.Shape shape(Path dir) throws IOException {
+        requireDirectory(dir);
+        Path images = find(dir, FILES.get(0));
+        int[] header;
+        try (InputStream in = open(images)) {
+            header = header(in, images, IMAGES_MAGIC, 3, "images (N, H, W)");
+        }
+        if (header[0] < 0 || header[1] < 1 || header[2] < 1) {
+            throw new DatasetException(images, images + ": implausible IDX image dimensions N=" + header[0] + ", H="
+                    + header[1] + ", W=" + header[2] + "; the file is corrupt or not an IDX image file");
+        }
+        return new Datasets.Shape(1, header[1], header[2], classNames(dir).size(), header[0]);
+    }
+
+    /**
      * The class names of a generic IDX directory: the lines of {@code classes.txt} in it (one name per
      * line, trailing blank lines ignored), else "0".."9".
      *

@@ -49,10 +49,7 @@ public final class ImageFolderFormat {
      */
     public static TrainTest read(Path dir, int channels, int height, int width) throws IOException {
         checkFormat(channels, height, width);
-        if (!Files.isDirectory(dir)) {
-            throw new DatasetException(dir, dir + " is not a directory; an image folder holds one sub-folder "
-                    + "of PNG or JPEG images per class");
-        }
+        requireDirectory(dir);
         String name = dir.toAbsolutePath().normalize().getFileName() == null
                 ? "folder" : dir.toAbsolutePath().normalize().getFileName().toString();
         Path trainDir = dir.resolve("train");
@@ -72,7 +69,73 @@ public final class ImageFolderFormat {
         }
         List<String> classes = classFolders(dir);
         ImageSet all = readClasses(dir, classes, classes, channels, height, width, name);
-        return stratifiedSplit(all, TEST_FRACTION, SPLIT_SEED, name);
+        TrainTest split = stratifiedSplit(all, TEST_FRACTION, SPLIT_SEED, name);
+        requireTestSplit(dir, all.size(), classes.size(), split.test().size());
+        return split;
+    }
+
+    /**
+     * The shape of the folder as {@link vimoe.data.Datasets#load} reads it by default (RGB,
+     * {@link Datasets#FOLDER_IMAGE_SIZE} pixels) and its number of classes; no image is decoded.
+     *
+     * @param dir the folder of class folders, or of {@code train/} and {@code test/}
+     * @throws DatasetException if it is not a directory or has no class folders
+     */
+    static Datasets.Shape shape(Path dir) throws IOException {
+        requireDirectory(dir);
+        Path trainDir = dir.resolve("train");
+        boolean split = Files.isDirectory(trainDir) && Files.isDirectory(dir.resolve("test"));
+        Path root = split ? trainDir : dir;
+        List<String> classes = classFolders(root);
+        long trainImages = 0;
+        long testImages = 0;
+        for (String folder : classes) {
+            int n = imageFiles(root.resolve(folder)).size();
+            int held = split ? 0 : heldOut(n, TEST_FRACTION);
+            trainImages += n - held;
+            testImages += held;
+        }
+        if (!split) {
+            requireTestSplit(dir, trainImages + testImages, classes.size(), testImages);
+        }
+        return new Datasets.Shape(Datasets.FOLDER_CHANNELS, Datasets.FOLDER_IMAGE_SIZE, Datasets.FOLDER_IMAGE_SIZE,
+                classes.size(), trainImages);
+    }
+
+    /** Images held out of a class of {@code n}: round(fraction * n), leaving at least one for training. */
+    private static int heldOut(int n, double fraction) {
+        return Math.min((int) Math.round(fraction * n), Math.max(0, n - 1));
+    }
+
+    private static void requireTestSplit(Path dir, long images, int classes, long testImages) throws DatasetException {
+        if (testImages == 0) {
+            throw new DatasetException(dir, dir + " has too few images for a test split (" + images + " in "
+                    + classes + " class folders; " + Math.round(100 * TEST_FRACTION) + "% of each class is held "
+                    + "out, and a class needs 3 images to lend one); add images, or give train/ and test/ folders");
+        }
+    }
+
+    /** The image files of a class folder in name order, hidden ones left out; an empty folder is refused. */
+    private static List<Path> imageFiles(Path classDir) throws IOException {
+        List<Path> images;
+        try (Stream<Path> walk = Files.walk(classDir)) {
+            images = walk.filter(Files::isRegularFile)
+                    .filter(p -> !hidden(classDir.relativize(p)))
+                    .sorted()
+                    .toList();
+        }
+        if (images.isEmpty()) {
+            throw new DatasetException(classDir, "class folder " + classDir
+                    + " is empty; put at least one PNG or JPEG image in it, or remove it");
+        }
+        return images;
+    }
+
+    private static void requireDirectory(Path dir) throws DatasetException {
+        if (!Files.isDirectory(dir)) {
+            throw new DatasetException(dir, dir + " is not a directory; an image folder holds one sub-folder "
+                    + "of PNG or JPEG images per class");
+        }
     }
 
     /**
@@ -87,6 +150,9 @@ public final class ImageFolderFormat {
      */
     public static byte[] readImage(Path file, int channels, int height, int width) throws IOException {
         checkFormat(channels, height, width);
+        if (!Files.isRegularFile(file)) {
+            throw new DatasetException(file, file + " does not exist or is not a file; check the path");
+        }
         BufferedImage source;
         try {
             source = ImageIO.read(file.toFile());
@@ -149,18 +215,7 @@ public final class ImageFolderFormat {
         List<Path> files = new ArrayList<>();
         List<Integer> fileLabels = new ArrayList<>();
         for (String folder : folders) {
-            Path classDir = root.resolve(folder);
-            List<Path> images;
-            try (Stream<Path> walk = Files.walk(classDir)) {
-                images = walk.filter(Files::isRegularFile)
-                        .filter(p -> !hidden(classDir.relativize(p)))
-                        .sorted()
-                        .toList();
-            }
-            if (images.isEmpty()) {
-                throw new DatasetException(classDir, "class folder " + classDir
-                        + " is empty; put at least one PNG or JPEG image in it, or remove it");
-            }
+            List<Path> images = imageFiles(root.resolve(folder));
             files.addAll(images);
             for (int k = 0; k < images.size(); k++) {
                 fileLabels.add(allClasses.indexOf(folder));
@@ -209,7 +264,7 @@ public final class ImageFolderFormat {
                 members.set(i, members.get(j));
                 members.set(j, t);
             }
-            int held = Math.min((int) Math.round(fraction * members.size()), Math.max(0, members.size() - 1));
+            int held = heldOut(members.size(), fraction);
             test.addAll(members.subList(0, held));
             train.addAll(members.subList(held, members.size()));
         }

@@ -26,6 +26,9 @@ public final class ImageSet {
      */
     public record Split(ImageSet train, ImageSet validation) {}
 
+    /** The most pixel bytes one image set holds (one Java array, less the JVM's header reserve). */
+    public static final long MAX_PIXELS = Integer.MAX_VALUE - 8;
+
     private final String name;
     private final int channels;
     private final int height;
@@ -291,6 +294,12 @@ public final class ImageSet {
         if (newHeight < 1 || newWidth < 1) {
             throw new IllegalArgumentException(
                     name + ": image size must be >= 1, got " + newHeight + "x" + newWidth);
+        }
+        long bytes = (long) size() * newChannels * newHeight * newWidth;
+        if (bytes > MAX_PIXELS) {
+            throw new IllegalArgumentException(name + ": " + size() + " images of " + newChannels + "x" + newHeight
+                    + "x" + newWidth + " need " + bytes + " bytes, above the " + MAX_PIXELS + " one image set holds; "
+                    + "use a smaller --image-size or --train-limit");
         }
         int inSize = imageSize();
         int outSize = newChannels * newHeight * newWidth;

@@ -30,17 +30,46 @@ public final class Variants {
     }
 
     /**
-     * The named variant for images of the given size, channels and classes, with patch size 4.
+     * The defaults of a variant, not yet validated, so that a caller can apply its overrides first and
+     * validate the result once (a default such as E = 8 may be invalid on its own next to a user's k = 9).
+     *
+     * @param patchSize P
+     * @param width D
+     * @param depth encoder blocks
+     * @param heads attention heads
+     * @param mlpDim hidden width of the dense MLP blocks
+     * @param pooling global average pooling
+     * @param moeLayers placement of the MoE blocks
+     * @param experts E
+     * @param expertHidden H
+     * @param groupImages images per routing group
+     */
+    public record Defaults(int patchSize, int width, int depth, int heads, int mlpDim, Pooling pooling,
+            String moeLayers, int experts, int expertHidden, int groupImages) {}
+
+    /**
+     * The defaults of the named variant: patch size 4, 8 experts of the MLP width in the last 2
+     * blocks, global average pooling, one image per routing group.
      *
      * @throws IllegalArgumentException for an unknown name, listing the known ones
      */
-    public static VitConfig get(String name, int imageSize, int channels, int numClasses, RouterSpec router) {
+    public static Defaults defaults(String name) {
         Shape s = SHAPES.get(name);
         if (s == null) {
             throw new IllegalArgumentException(
                     "unknown model variant \"" + name + "\"; known variants: " + String.join(", ", SHAPES.keySet()));
         }
-        return new VitConfig(imageSize, channels, 4, s.width, s.depth, s.heads, s.mlp, numClasses, Pooling.GAP,
-                "last:2", router, 8, s.mlp, 1);
+        return new Defaults(4, s.width, s.depth, s.heads, s.mlp, Pooling.GAP, "last:2", 8, s.mlp, 1);
+    }
+
+    /**
+     * The named variant for images of the given size, channels and classes, with patch size 4.
+     *
+     * @throws IllegalArgumentException for an unknown name, listing the known ones
+     */
+    public static VitConfig get(String name, int imageSize, int channels, int numClasses, RouterSpec router) {
+        Defaults d = defaults(name);
+        return new VitConfig(imageSize, channels, d.patchSize(), d.width(), d.depth(), d.heads(), d.mlpDim(),
+                numClasses, d.pooling(), d.moeLayers(), router, d.experts(), d.expertHidden(), d.groupImages());
     }
 }

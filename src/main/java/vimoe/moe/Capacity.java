@@ -6,7 +6,9 @@ import vimoe.moe.routing.Rounding;
 
 /**
  * The capacity formula of ROUTING.md: {@code C = roundUp(rounding(S*K*CF/E), multipleOf)},
- * {@code C >= 1}, and {@code C <= S} for Expert Choice.
+ * {@code C >= 1}, clamped to {@code C <= S*K} (K = 1 for Expert Choice and Soft MoE, so
+ * {@code C <= S} there). An expert can never take more than S*K tokens of a group, so the clamp
+ * changes no plan; it keeps the arithmetic finite for any capacity factor (1e308 included).
  */
 public final class Capacity {
     /** Relative slack so that 40 * 1.2 / 8 = 6.000000000000001 still rounds up to 6, not 7. */
@@ -27,12 +29,10 @@ public final class Capacity {
             return spec.slots();
         }
         int k = family == Family.TOKEN_CHOICE ? spec.k() : 1;
-        int c = formula(tokens, k, spec.capacityFactor(), experts,
-                spec.capacityRounding(), spec.capacityMultipleOf());
-        return family == Family.EXPERT_CHOICE ? Math.min(c, tokens) : c;
+        return formula(tokens, k, spec.capacityFactor(), experts, spec.capacityRounding(), spec.capacityMultipleOf());
     }
 
-    /** {@code max(1, roundUp(rounding(S*K*CF/E), multipleOf))}. */
+    /** {@code min(S*K, max(1, roundUp(rounding(S*K*CF/E), multipleOf)))}, without overflow. */
     public static int formula(int tokens, int k, double capacityFactor, int experts,
             Rounding rounding, int multipleOf) {
         if (tokens < 1 || experts < 1 || k < 1 || multipleOf < 1 || !(capacityFactor > 0)) {
@@ -40,10 +40,14 @@ public final class Capacity {
                     "capacity needs S, E, K, multipleOf >= 1 and CF > 0, got S=%d E=%d K=%d CF=%s multipleOf=%d",
                     tokens, experts, k, capacityFactor, multipleOf));
         }
-        double x = (double) tokens * k * capacityFactor / experts;
+        long most = Math.min((long) tokens * k, Integer.MAX_VALUE);
+        double x = (double) tokens * k * capacityFactor / experts; // may be +Infinity for CF near 1e308
+        if (!(x < most)) {
+            return (int) most;
+        }
         double slack = SLACK * Math.max(1, x);
         long c = rounding == Rounding.CEIL ? (long) Math.ceil(x - slack) : (long) Math.floor(x + 0.5 + slack);
-        c = (c + multipleOf - 1) / multipleOf * multipleOf;
-        return (int) Math.max(1, Math.min(c, Integer.MAX_VALUE));
+        c = (c + multipleOf - 1) / multipleOf * multipleOf; // c < 2^31 and multipleOf < 2^31: no overflow
+        return (int) Math.max(1, Math.min(c, most));
     }
 }

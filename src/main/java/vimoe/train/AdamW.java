@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 import vimoe.model.Constants;
+import vimoe.model.EncodedLayout;
 
 /**
  * AdamW (Loshchilov and Hutter, arXiv 1711.05101) with decoupled weight decay applied only to
@@ -195,10 +196,35 @@ public final class AdamW {
         NDList state = new NDList();
         state.addAll(means);
         state.addAll(variances);
-        byte[] moments = state.encode();
-        byte[] out = new byte[moments.length + 4];
-        java.nio.ByteBuffer.wrap(out).putInt(step).put(moments);
+        return encode(step, state);
+    }
+
+    private static byte[] encode(int step, NDList moments) {
+        byte[] encoded = moments.encode();
+        byte[] out = new byte[encoded.length + 4];
+        java.nio.ByteBuffer.wrap(out).putInt(step).put(encoded);
         return out;
+    }
+
+    /**
+     * The layout of {@link #encodeState()} for these parameters, to check a state file before it is
+     * decoded (see {@link EncodedLayout}).
+     */
+    public EncodedLayout stateLayout() {
+        try (NDManager scratch = NDManager.newBaseManager()) {
+            byte[][] encodings = new byte[2][];
+            for (int fill = 0; fill < 2; fill++) {
+                NDList moments = new NDList();
+                for (int copy = 0; copy < 2; copy++) {
+                    for (NDArray m : means) {
+                        moments.add(fill == 0 ? scratch.zeros(m.getShape(), m.getDataType())
+                                : scratch.full(m.getShape(), EncodedLayout.PATTERN, m.getDataType()));
+                    }
+                }
+                encodings[fill] = encode(fill == 0 ? 0 : 0x01010101, moments);
+            }
+            return EncodedLayout.of(encodings[0], encodings[1]);
+        }
     }
 
     /** Restores a state written by {@link #encodeState()} for the same parameters. */

@@ -3,9 +3,10 @@ package vimoe.train;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -17,6 +18,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
+import vimoe.model.EncodedLayout;
+import vimoe.model.VisionTransformer;
 
 /**
  * A checkpoint directory {@code checkpoint/} inside a run directory: {@code model.params} (the
@@ -31,6 +34,11 @@ public final class Checkpoint {
     /** The run configuration's file name, in a run directory and in its checkpoint. */
     public static final String CONFIG = "config.json";
     private static final String PARAMS = "model.params";
+    private static final String OPTIMIZER = "optimizer.bin";
+    private static final String STATE = "state.json";
+    /** What to do about a damaged checkpoint. */
+    private static final String REMEDY = "restore the checkpoint directory from a copy, or train again with "
+            + "another --output";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Checkpoint() {}
@@ -43,9 +51,9 @@ public final class Checkpoint {
             model.saveParameters(out);
         }
         if (optimizer != null) {
-            Files.write(tmp.resolve("optimizer.bin"), optimizer.encodeState());
+            Files.write(tmp.resolve(OPTIMIZER), optimizer.encodeState());
         }
-        JSON.writeValue(tmp.resolve("state.json").toFile(), state);
+        JSON.writeValue(tmp.resolve(STATE).toFile(), state);
         Path config = runDir.resolve(CONFIG);
         if (Files.isRegularFile(config)) {
             Files.copy(config, tmp.resolve(CONFIG));
@@ -79,29 +87,105 @@ public final class Checkpoint {
         loadParameters(runDir.resolve(DIR), model, manager);
     }
 
-    /** Loads the model parameters of the checkpoint directory {@code checkpointDir} into an uninitialised block. */
+    /**
+     * Loads the model parameters of the checkpoint directory {@code checkpointDir} into an uninitialised
+     * block. A {@link VisionTransformer}'s file is first checked against the layout of its
+     * configuration ({@link EncodedLayout}), so that a damaged file is refused by name.
+     *
+     * @throws IOException naming the file, what is wrong with it and what to do
+     */
     public static void loadParameters(Path checkpointDir, Block model, NDManager manager) throws IOException {
         Path params = checkpointDir.resolve(PARAMS);
         if (!Files.isRegularFile(params)) {
             throw new IOException("no checkpoint in " + checkpointDir + " (expected " + params + ")");
         }
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(params)))) {
+        byte[] bytes = readSmall(params);
+        if (model instanceof VisionTransformer vit) {
+            requireLayout(params, bytes, EncodedLayout.ofParameters(vit.config()), "the parameters of the model in "
+                    + "its config.json");
+        }
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             model.loadParameters(manager, in);
-        } catch (MalformedModelException | RuntimeException e) {
-            throw new IOException("checkpoint " + params + " does not fit this model (" + e.getMessage()
-                    + "); was it written by another configuration or version?", e);
+        } catch (MalformedModelException | IOException | RuntimeException e) {
+            throw new IOException("checkpoint " + params + " does not fit this model (" + why(e)
+                    + "); it is damaged or was written by another configuration or version: " + REMEDY, e);
         }
     }
 
-    /** Restores the optimizer state of the checkpoint in {@code runDir}. */
+    /** Restores the optimizer state of the checkpoint in {@code runDir}, refusing a damaged file by name. */
     public static void loadOptimizer(Path runDir, AdamW optimizer, NDManager manager) throws IOException {
-        optimizer.decodeState(Files.readAllBytes(runDir.resolve(DIR).resolve("optimizer.bin")), manager);
+        Path file = runDir.resolve(DIR).resolve(OPTIMIZER);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("checkpoint " + runDir.resolve(DIR) + " has no " + OPTIMIZER + ", so the run cannot "
+                    + "continue exactly: " + REMEDY);
+        }
+        byte[] bytes = readSmall(file);
+        requireLayout(file, bytes, optimizer.stateLayout(), "the optimizer state of this model");
+        try {
+            optimizer.decodeState(bytes, manager);
+        } catch (RuntimeException e) {
+            throw new IOException("checkpoint file " + file + " is damaged (" + why(e) + "): " + REMEDY,
+                    e);
+        }
     }
 
-    /** The trainer state recorded with the checkpoint. */
+    /**
+     * The trainer state recorded with the checkpoint: a JSON object whose {@code epoch} and
+     * {@code step} are integers >= 0.
+     *
+     * @throws IOException naming the file if it is missing, not JSON or lacks those fields
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> loadState(Path runDir) throws IOException {
-        return JSON.readValue(runDir.resolve(DIR).resolve("state.json").toFile(), Map.class);
+        Path file = runDir.resolve(DIR).resolve(STATE);
+        Map<String, Object> state;
+        try {
+            state = JSON.readValue(readSmall(file), Map.class);
+        } catch (JsonProcessingException e) {
+            throw new IOException("checkpoint file " + file + " is damaged (not a JSON object: "
+                    + e.getOriginalMessage().lines().findFirst().orElse("") + "): " + REMEDY, e);
+        }
+        for (String field : new String[] {"epoch", "step"}) {
+            Object v = state == null ? null : state.get(field);
+            if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0
+                    || ((Number) v).longValue() > Integer.MAX_VALUE) {
+                throw new IOException("checkpoint file " + file + " is damaged (\"" + field + "\" is " + v
+                        + ", not a count): " + REMEDY);
+            }
+        }
+        return state;
+    }
+
+    /** The first line of an exception's message, or its class when it has none. */
+    private static String why(Exception e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+
+    /** A checkpoint file's bytes; a file too large for one array is damaged by definition. */
+    private static byte[] readSmall(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new java.nio.file.NoSuchFileException(file.toString());
+        }
+        long size = Files.size(file);
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException("checkpoint file " + file + " is damaged (" + size + " bytes, more than any "
+                    + "checkpoint of this tool): " + REMEDY);
+        }
+        return Files.readAllBytes(file);
+    }
+
+    private static void requireLayout(Path file, byte[] bytes, EncodedLayout layout, String what) throws IOException {
+        long at = layout.firstMismatch(bytes);
+        if (at < 0) {
+            return;
+        }
+        String problem = bytes.length != layout.length() && at == Math.min(bytes.length, layout.length())
+                ? "it has " + bytes.length + " bytes where " + what + " take " + layout.length()
+                        + (bytes.length < layout.length() ? " (truncated)" : "")
+                : "byte " + at + " of " + bytes.length + " is not what " + what + " hold there";
+        throw new IOException("checkpoint file " + file + " is damaged or from another configuration (" + problem
+                + "): " + REMEDY);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -43,7 +43,7 @@ class TrainCommandTest {
         assertTrue(result.get("parameters").get("total").asLong() > result.get("parameters").get("active").asLong());
 
         CliRunner.Result again = CliRunner.run("", "train", "--dataset", "idx:" + data, "--output", run.toString());
-        assertEquals(1, again.status());
+        assertEquals(2, again.status());
         assertTrue(again.err().contains("already holds a run"), again.err());
 
         CliRunner.Result eval = CliRunner.run("", "eval", run.toString());
@@ -69,7 +69,7 @@ class TrainCommandTest {
         }
         Files.delete(copy.resolve("config.json"));
         CliRunner.Result noConfig = CliRunner.run("", "eval", copy.toString());
-        assertEquals(1, noConfig.status());
+        assertEquals(2, noConfig.status());
         assertTrue(noConfig.err().contains("no config.json"), noConfig.err());
 
         // The few-shot probe on another dataset: 3 of the texture classes as PNG files, 6 training
@@ -89,7 +89,7 @@ class TrainCommandTest {
         assertEquals("idx:" + data, evaluated.get("fewshot_dataset").asText()); // by default, the training dataset
         CliRunner.Result noFolder = CliRunner.run("", "eval", run.toString(), "--fewshot-dataset",
                 "folder:" + tmp.resolve("nowhere"));
-        assertEquals(1, noFolder.status());
+        assertEquals(2, noFolder.status());
         assertTrue(noFolder.err().contains("is not a directory"), noFolder.err());
 
         Path png = tmp.resolve("stripes.png");
@@ -111,7 +111,7 @@ class TrainCommandTest {
         assertEquals(1.0, total, 1e-4);
 
         CliRunner.Result missing = CliRunner.run("", "predict", "--run", tmp.resolve("nothing").toString(), png.toString());
-        assertEquals(1, missing.status());
+        assertEquals(2, missing.status());
         assertTrue(missing.err().contains("not a run directory"), missing.err());
     }
 
@@ -130,14 +130,14 @@ class TrainCommandTest {
     @Test
     void badOptionsGetOneClearLine() {
         CliRunner.Result router = CliRunner.run("", "train", "--router", "top3");
-        assertEquals(1, router.status());
+        assertEquals(2, router.status());
         assertTrue(router.err().contains("unknown router \"top3\""), router.err());
         assertEquals(1, router.err().lines().count(), router.err());
         CliRunner.Result dataset = CliRunner.run("", "train", "--dataset", "mnist:/nowhere");
-        assertEquals(1, dataset.status());
+        assertEquals(2, dataset.status());
         assertTrue(dataset.err().contains("fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR"), dataset.err());
         CliRunner.Result epochs = CliRunner.run("", "train", "--epochs", "0", "--dataset", "idx:/nowhere");
-        assertEquals(1, epochs.status());
+        assertEquals(2, epochs.status());
         assertTrue(epochs.err().contains("epochs must be >= 1, got 0"), epochs.err());
         CliRunner.Result typo = CliRunner.run("", "train", "--epoch", "3");
         assertEquals(2, typo.status()); // a usage error

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,13 +74,20 @@ class DatasetsTest {
     }
 
     @Test
-    void folderNeedsAnInputSize() throws IOException {
+    void folderDefaultsToRgb32AndRefusesATooSmallTestSplit() throws IOException {
         Fixtures.writeImage(tmp.resolve("a").resolve("1.png"), Fixtures.solid(3, 3, 0x123456), "png");
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(DatasetException.class,
                 () -> Datasets.load(DatasetSpec.parse("folder:" + tmp), null, 0, 0, 0));
-        assertTrue(e.getMessage().contains("needs the input size"), e.getMessage());
+        assertTrue(e.getMessage().contains("too few images for a test split"), e.getMessage());
+        Fixtures.writeImage(tmp.resolve("a").resolve("2.png"), Fixtures.solid(3, 3, 0x123456), "png");
+        Fixtures.writeImage(tmp.resolve("a").resolve("3.png"), Fixtures.solid(3, 3, 0x123456), "png");
+        TrainTest defaults = Datasets.load(DatasetSpec.parse("folder:" + tmp), null, 0, 0, 0);
+        assertEquals(List.of(3, 32, 32), List.of(defaults.train().channels(), defaults.train().height(),
+                defaults.train().width()));
+        assertEquals(2, defaults.train().size());
+        assertEquals(1, defaults.test().size());
+        assertEquals(new Datasets.Shape(3, 32, 32, 1, 2), Datasets.shape(DatasetSpec.parse("folder:" + tmp), null));
         TrainTest t = Datasets.load(DatasetSpec.parse("folder:" + tmp), null, 3, 2, 2);
-        assertEquals(1, t.train().size());
         assertEquals(0x12, t.train().pixel(0, 0, 1, 1));
     }
 }

@@ -56,7 +56,13 @@ class FashionMnistTest {
 
         assertEquals(option, f.find(option));
         assertEquals(env, f.find(null));
-        assertEquals(env, f.find(tmp.resolve("empty-option")), "an option without the files falls through");
+        DatasetException empty = assertThrows(DatasetException.class, () -> f.find(tmp.resolve("empty-option")),
+                "a --data-dir without the files is an error, not a fall-through to the next place");
+        assertTrue(empty.getMessage().startsWith("--data-dir " + tmp.resolve("empty-option") + " is not a directory"),
+                empty.getMessage());
+        Files.createDirectories(tmp.resolve("empty-option"));
+        DatasetException noFiles = assertThrows(DatasetException.class, () -> f.find(tmp.resolve("empty-option")));
+        assertTrue(noFiles.getMessage().contains("does not hold Fashion-MNIST"), noFiles.getMessage());
         deleteAll(env);
         assertEquals(cache, f.find(null));
         Files.delete(cache.resolve("t10k-labels-idx1-ubyte.gz")); // three of four files is not enough
@@ -77,13 +83,13 @@ class FashionMnistTest {
     void failureMessageNamesTheThreeRemedies() throws IOException {
         Path home = tmp.resolve("home");
         FashionMnist f = new FashionMnist(home, Map.of(), tmp.resolve("no-system"), closedPortUrl(), 2000);
-        DatasetException e = assertThrows(DatasetException.class, () -> f.find(tmp.resolve("no-option")));
+        DatasetException e = assertThrows(DatasetException.class, () -> f.find(null));
         String m = e.getMessage();
         assertTrue(m.contains("Fashion-MNIST was not found"), m);
         assertTrue(m.contains("apt-get install dataset-fashion-mnist"), m);
         assertTrue(m.contains("--data-dir DIR") && m.contains("VIMOE_DATA"), m);
         assertTrue(m.contains("machine with internet access"), m);
-        assertTrue(m.contains("no-option") && m.contains("no-system"), "names the places searched: " + m);
+        assertTrue(m.contains(f.cacheDir().toString()) && m.contains("no-system"), "names the places searched: " + m);
         assertEquals(1, m.lines().count(), "one line for the command line");
         try (Stream<Path> left = Files.list(f.cacheDir())) {
             assertEquals(List.of(), left.toList(), "no partial download is left behind");

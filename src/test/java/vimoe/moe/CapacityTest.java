@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import vimoe.moe.routing.Rounding;
 import vimoe.moe.routing.RouterSpec;
 
-/** C = roundUp(rounding(S*K*CF/E), multipleOf), C >= 1, C <= S for Expert Choice. */
+/** C = roundUp(rounding(S*K*CF/E), multipleOf), C >= 1, C <= S*K (K = 1 for Expert Choice). */
 class CapacityTest {
 
     @Test
@@ -39,11 +39,26 @@ class CapacityTest {
     }
 
     @Test
-    void atLeastOneSlotAndExpertChoiceAtMostS() {
+    void atLeastOneSlotAndAtMostSTimesK() {
         assertEquals(1, Capacity.formula(3, 1, 0.1, 64, Rounding.CEIL, 1));
         assertEquals(1, Capacity.formula(3, 1, 0.1, 64, Rounding.ROUND, 1)); // rounds to 0 -> 1
         assertEquals(6, Capacity.of(6, 3, RouterSpec.of("softmax-ec").toBuilder().capacityFactor(10).build()));
-        assertEquals(20, Capacity.of(6, 3, RouterSpec.of("softmax-tc").toBuilder().capacityFactor(10).build()));
+        assertEquals(6, Capacity.of(6, 3, RouterSpec.of("softmax-tc").toBuilder().capacityFactor(10).build())); // 20 -> S*K
+        assertEquals(12, Capacity.of(6, 3, RouterSpec.of("softmax-tc").toBuilder().k(2).capacityFactor(10).build()));
+        assertEquals(6, Capacity.of(6, 3, RouterSpec.of("soft").toBuilder().capacityFactor(10).build()));
+        assertEquals(6, Capacity.formula(6, 1, 1.0, 3, Rounding.CEIL, 1000)); // multipleOf cannot exceed S*K either
+    }
+
+    @Test
+    void hugeCapacityFactorsCannotOverflow() {
+        for (double cf : new double[] {1e10, 1e18, 1e308, Double.MAX_VALUE, Double.POSITIVE_INFINITY}) {
+            for (String router : Double.isFinite(cf) ? new String[] {"softmax-tc", "softmax-ec", "soft"} : new String[0]) {
+                int k = router.equals("softmax-tc") ? 2 : 1;
+                var spec = RouterSpec.of(router).toBuilder().k(k).capacityFactor(cf).build();
+                assertEquals(49 * k, Capacity.of(49, 8, spec), router + " CF=" + cf);
+            }
+            assertEquals(Integer.MAX_VALUE, Capacity.formula(Integer.MAX_VALUE, 4, cf, 1, Rounding.ROUND, 7));
+        }
     }
 
     @Test

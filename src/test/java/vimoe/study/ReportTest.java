@@ -118,7 +118,7 @@ class ReportTest {
     void commandWritesNothingWhenOneRunIsBad(@TempDir Path tmp) throws IOException {
         Path good = writeRun(tmp.resolve("good"), "dense", 0.88, 0.8);
         Path table = tmp.resolve("table.md"), plot = tmp.resolve("plot.png");
-        assertEquals(1, Main.run("report", good.toString(), tmp.resolve("missing").toString(),
+        assertEquals(2, Main.run("report", good.toString(), tmp.resolve("missing").toString(),
                 "--output", table.toString(), "--plot", plot.toString()));
         assertFalse(Files.exists(table) || Files.exists(plot));
         assertEquals(0, Main.run("report", good.toString(), "--output", table.toString(), "--plot", plot.toString()));

@@ -184,7 +184,7 @@ class HandWorkedRoutingTest {
         assertEquals(6.0 / 12, multiple.metrics().slotFillRatio(), TOL);
 
         assertEquals(6, route(spec("softmax-ec").capacityFactor(4).build(), ln(w)).capacity());
-        assertEquals(8, route(spec("softmax-tc").capacityFactor(4).build(), ln(w)).capacity());
+        assertEquals(6, route(spec("softmax-tc").capacityFactor(4).build(), ln(w)).capacity()); // 8, clamped to S*K
         RouterSpec tiny = spec("softmax-ec").capacityRounding(Rounding.ROUND).build();
         assertEquals(1, route(tiny, new double[][] {{0, 1, 2}}).capacity());
     }
