@@ -480,10 +480,11 @@ class RouterPropertiesTest {
             return logits[0][0].length;
         }
 
-        /** C = ceil(S * K * CF / E), at least 1, at most S for Expert Choice (exact for these CF). */
+        /** C = ceil(S * K * CF / E), at least 1, at most S*K (K = 1 for Expert Choice; exact for these CF). */
         int expectedCapacity() {
-            int c = (int) Math.max(1, Math.ceil(tokens() * spec.k() * spec.capacityFactor() / experts()));
-            return spec.family() == Family.EXPERT_CHOICE ? Math.min(c, tokens()) : c;
+            int k = spec.family() == Family.EXPERT_CHOICE ? 1 : spec.k();
+            int c = (int) Math.max(1, Math.ceil(tokens() * k * spec.capacityFactor() / experts()));
+            return Math.min(c, tokens() * k);
         }
 
         NDArray array(NDManager m) {
