@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import vimoe.moe.MoeLayer;
-import vimoe.moe.RoutingMetrics;
+import vimoe.moe.routing.RoutingMetrics;
 import vimoe.moe.routing.RouterSpec;
 
 /** The Java example of README.md compiles and runs: README shows the lines between the markers. */

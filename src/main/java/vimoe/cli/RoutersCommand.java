@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import vimoe.moe.routing.Family;
 import vimoe.moe.routing.RouterInfo;
 import vimoe.moe.routing.RouterSpec;
 import vimoe.moe.routing.Routers;
@@ -30,7 +29,7 @@ final class RoutersCommand implements Callable<Integer> {
             row.put("family", info.family().label());
             row.put("selects", info.selects());
             row.put("paper", info.paper());
-            row.put("defaults", info.family() == Family.DENSE ? Map.of() : defaults(info.name()));
+            row.put("defaults", defaults(info));
             rows.add(row);
         }
         if (json) {
@@ -50,33 +49,11 @@ final class RoutersCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The options that matter for this router and their defaults. */
-    private static Map<String, Object> defaults(String name) {
-        RouterSpec spec = RouterSpec.of(name);
-        Map<String, Object> all = spec.options();
+    /** The options that apply to this router (its registry entry) and their defaults. */
+    private static Map<String, Object> defaults(RouterInfo info) {
+        Map<String, Object> all = RouterSpec.of(info.name()).options();
         Map<String, Object> shown = new LinkedHashMap<>();
-        List<String> keys = new ArrayList<>(List.of("capacity_factor", "capacity_rounding"));
-        switch (spec.family()) {
-            case TOKEN_CHOICE -> keys.addAll(0, List.of("k"));
-            case SOFT -> keys.add("slots");
-            default -> { }
-        }
-        if (spec.family() == Family.TOKEN_CHOICE) {
-            keys.addAll(List.of("batch_priority", "normalize_gates"));
-        }
-        if (name.startsWith("softmax") || name.startsWith("sinkhorn")) {
-            keys.add("noise_std");
-        }
-        if (name.startsWith("sinkhorn")) {
-            keys.addAll(List.of("sinkhorn_epsilon", "sinkhorn_iterations"));
-        }
-        if (name.startsWith("sparse-ot")) {
-            keys.addAll(List.of("ot_iterations", "ot_learning_rate"));
-        }
-        if (name.equals("softmax-tc")) {
-            keys.addAll(List.of("importance_weight", "load_weight", "z_loss_weight"));
-        }
-        for (String k : keys) {
+        for (String k : info.options()) {
             shown.put(k, k.equals("slots") ? "capacity formula" : all.get(k));
         }
         return shown;

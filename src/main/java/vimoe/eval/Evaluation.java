@@ -8,7 +8,7 @@ import java.util.Map;
 import vimoe.data.ImageSet;
 import vimoe.model.ModelInfo;
 import vimoe.model.VisionTransformer;
-import vimoe.moe.RoutingMetrics;
+import vimoe.moe.routing.RoutingMetrics;
 import vimoe.train.RunConfig;
 
 /**

@@ -11,7 +11,7 @@ import vimoe.data.Augmentation;
 import vimoe.data.ImageSet;
 import vimoe.model.VisionTransformer;
 import vimoe.moe.MoeLayer;
-import vimoe.moe.RoutingMetrics;
+import vimoe.moe.routing.RoutingMetrics;
 
 /** Runs a model in inference mode over an image set: predictions, accuracy, features, routing statistics. */
 public final class Evaluator {

@@ -3,7 +3,7 @@ package vimoe.model;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import vimoe.moe.Capacity;
+import vimoe.moe.routing.Capacity;
 import vimoe.moe.routing.Family;
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The unified MoE core: a router turns a group of tokens into a {@link vimoe.moe.RoutingPlan}
- * (dispatch and combine), {@link vimoe.moe.Experts} runs the E expert MLPs as one batched matrix
+ * The MoE layer: a {@link vimoe.moe.LogitsBlock} (linear router or Soft MoE's slot parameters)
+ * feeds a router of {@link vimoe.moe.routing}, whose {@link vimoe.moe.routing.RoutingPlan}
+ * dispatches and combines; {@link vimoe.moe.Experts} runs the E expert MLPs as one batched matrix
  * product, and {@link vimoe.moe.MoeLayer} ties them together as a DJL block.
  *
  * <p>Shapes use the letters of ROUTING.md: G groups, S tokens per group, D model width, H expert

@@ -22,7 +22,7 @@ import vimoe.data.ImageSet;
 import vimoe.eval.Evaluator;
 import vimoe.model.VisionTransformer;
 import vimoe.moe.MoeLayer;
-import vimoe.moe.RoutingMetrics;
+import vimoe.moe.routing.RoutingMetrics;
 
 /**
  * The training loop: per step, a batch built from the data (shuffled per epoch by the seed), the

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import vimoe.moe.routing.RouterLogits;
+import vimoe.moe.routing.RoutingPlan;
 import vimoe.moe.routing.RouterSpec;
 import vimoe.moe.routing.Routers;
 
@@ -63,12 +64,12 @@ class MoeLayerTest {
         String router = layer.spec().router();
         NDArray logits;
         if (router.equals("soft")) {
-            NDArray phi = param(p, "slot_weight").getArray(); // (D, E, C)
+            NDArray phi = param(p, "router_phi").getArray(); // (D, E, C)
             long c = phi.getShape().get(2);
             NDArray xn = x.div(x.square().sum(new int[] {2}, true).add(1e-6).sqrt());
             NDArray pf = phi.reshape(D, E * c);
             NDArray pn = pf.div(pf.square().sum(new int[] {0}, true).add(1e-6).sqrt());
-            logits = xn.matMul(pn).mul(param(p, "slot_scale").getArray()).reshape(G, S, E, c);
+            logits = xn.matMul(pn).mul(param(p, "router_scale").getArray()).reshape(G, S, E, c);
         } else {
             logits = x.matMul(param(p, "router_weight").getArray());
         }

@@ -1,7 +1,10 @@
 package vimoe.moe.loss;
 
-import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Auxiliary losses of ROUTING.md as pure functions, each computed per group and averaged over the
@@ -35,8 +38,8 @@ public final class AuxLosses {
     public static NDArray load(NDArray clean, NDArray noisy, double noiseStd, int k) {
         long experts = clean.getShape().get(2);
         NDArray threshold = noisy.sort(2).get(":, :, {}:{}", experts - k, experts - k + 1); // t, (G, S, 1)
-        NDArray z = Scalars.div(threshold.sub(clean), noiseStd / experts);
-        NDArray p = Scalars.mul(Scalars.div(z, Math.sqrt(2)).erf().neg().add(Scalars.constant(z, 1)), 0.5); // 1 - Phi(z), (G, S, E)
+        NDArray z = threshold.sub(clean).div(constant(clean, noiseStd / experts));
+        NDArray p = z.div(constant(z, Math.sqrt(2))).erf().neg().add(constant(z, 1)).mul(constant(z, 0.5)); // 1 - Phi(z), (G, S, E)
         return squaredCv(p.sum(new int[] {1})); // Load, (G, E)
     }
 
@@ -52,11 +55,22 @@ public final class AuxLosses {
         return lse.square().mean();
     }
 
+    /**
+     * {@code c} as a scalar on {@code like}'s device, in its manager (so a backward pass can still read
+     * it) and made there by a fill: a Java number copied to a GPU waits for the queue.
+     */
+    private static NDArray constant(NDArray like, double c) {
+        if (like.getManager() instanceof PtNDManager pt) {
+            return JniUtils.full(pt, new Shape(), c, like.getDataType(), like.getDevice(), SparseFormat.DENSE);
+        }
+        return like.getManager().create(c).toType(like.getDataType(), false);
+    }
+
     /** Mean over groups of {@code var(v)/(mean(v)^2 + 1e-12)} along the last axis (1e-12 avoids 0/0 when every P underflows); v is (G, E). */
     static NDArray squaredCv(NDArray v) {
         NDArray mean = v.mean(new int[] {1});
         NDArray raw = v.square().mean(new int[] {1}).sub(mean.square());
-        NDArray variance = raw.maximum(raw.zerosLike()); // not maximum(0): see Scalars
+        NDArray variance = raw.maximum(raw.zerosLike()); // not maximum(0): a Java number made into an array (see vimoe.moe.routing.Scalars)
         return variance.div(mean.square().add(1e-12)).mean();
     }
 }

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import vimoe.moe.Scalars;
 
 /**
  * The selection rules of the sparse routers (ROUTING.md) as tensor programs on the scores' device,

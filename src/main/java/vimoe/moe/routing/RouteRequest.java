@@ -11,7 +11,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import vimoe.moe.RoutingPlan;
 
 /**
  * The {@code route} JSON contract of ROUTING.md: a validated request for the plan of one group,

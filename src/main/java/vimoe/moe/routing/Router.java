@@ -1,6 +1,5 @@
 package vimoe.moe.routing;
 
-import vimoe.moe.RoutingPlan;
 
 /**
  * The contract of every router: a pure function from router logits to a {@link RoutingPlan}. It has

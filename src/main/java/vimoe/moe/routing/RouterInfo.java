@@ -1,12 +1,37 @@
 package vimoe.moe.routing;
 
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
 /**
- * What the registry knows about a router: its name, family, what it selects and where it comes from.
+ * One entry of the router registry ({@link Routers}): everything the project knows about a router
+ * in one place.
  *
  * @param name the identifier used on the command line, in configs and in {@code route}
  * @param family the router family
+ * @param score what a sparse router ranks by when it fills slots; {@code null} for {@code soft}
+ *     and {@code dense}
+ * @param input the logits the router takes, which say what the MoE layer learns to produce them
  * @param selects one line on what is selected, e.g. "top-K experts per token by softmax gates"
  * @param paper the paper that introduced it, with its arXiv number
- * @param noisy whether the router takes training noise (default sigma = 1); otherwise sigma = 0
+ * @param options the JSON names of the options that apply to it, in the order of
+ *     {@link RouterSpec#OPTION_NAMES}; every other option keeps its common default
+ * @param defaults the options whose default for this router differs from the common one
+ *     ({@link RouterSpec#of(String)})
+ * @param factory builds the router for a spec; {@code null} for {@code dense}, which has none
  */
-public record RouterInfo(String name, Family family, String selects, String paper, boolean noisy) {}
+public record RouterInfo(String name, Family family, SelectionScore score, RouterInput input, String selects,
+        String paper, List<String> options, Map<String, Object> defaults, Function<RouterSpec, Router> factory) {
+
+    /** Copies the collections: an entry is immutable. */
+    public RouterInfo {
+        options = List.copyOf(options);
+        defaults = Map.copyOf(defaults);
+    }
+
+    /** Whether the router takes training noise on its logits (then its default sigma is 1). */
+    public boolean noisy() {
+        return options.contains("noise_std");
+    }
+}

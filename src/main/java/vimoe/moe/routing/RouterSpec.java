@@ -82,16 +82,18 @@ public record RouterSpec(
                 "slots applies to the soft router only; " + router + " derives C from the capacity formula");
     }
 
-    /** The defaults of ROUTING.md for the named router; unknown names are refused with the list. */
+    /**
+     * The defaults of ROUTING.md for the named router: the common defaults (K = 1, CF = 1, ceil,
+     * multiple of 1, BPR on, no renormalisation, no noise, no auxiliary loss, eps = 1, T = 20, 20 OT
+     * steps at learning rate 0.01, P from the capacity formula) with the router's own
+     * {@link RouterInfo#defaults()} on top. Unknown names are refused with the list.
+     */
     public static RouterSpec of(String router) {
         RouterInfo info = Routers.info(router);
-        boolean vmoeLosses = router.equals("softmax-tc");
-        return new RouterSpec(
-                router, 1, 1.0, Rounding.CEIL, 1, true, false,
-                info.noisy() ? 1.0 : 0.0,
-                vmoeLosses ? 0.005 : 0.0,
-                vmoeLosses ? 0.005 : 0.0,
-                0.0, 1.0, 20, 20, 0.01, null);
+        Builder b = new RouterSpec(router, 1, 1.0, Rounding.CEIL, 1, true, false, 0.0, 0.0, 0.0, 0.0, 1.0, 20, 20,
+                0.01, null).toBuilder();
+        info.defaults().forEach(b::option);
+        return b.build();
     }
 
     /** The family of this router. */

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDArray;
  * plan computed from them. No gradient flows through a score: it only selects; the combine weights
  * are always the softmax gates G.
  */
-enum SelectionScore {
+public enum SelectionScore {
     /** The gates G = softmax(L~) (Softmax Token / Expert Choice). */
     GATES,
     /** The Sinkhorn plan of L~, eps and T from the spec (S-BASE). */

@@ -2,7 +2,6 @@ package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import vimoe.moe.Scalars;
 
 /**
  * Entropic optimal-transport balancing of router logits, as used by S-BASE (Clark et al.,

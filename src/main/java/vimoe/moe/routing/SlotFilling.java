@@ -1,7 +1,6 @@
 package vimoe.moe.routing;
 
 import java.util.Arrays;
-import vimoe.moe.GroupSlots;
 
 /**
  * The selection rules shared by the sparse routers: how a group's S x E scores fill the E*C slots.

@@ -1,7 +1,5 @@
 package vimoe.moe.routing;
 
-import vimoe.moe.RoutingPlan;
-import vimoe.moe.SoftPlan;
 
 /**
  * Soft MoE (Puigcerver et al., arXiv 2308.00951): from slot logits Ls (G, S, E, C), Dsp = softmax

@@ -1,14 +1,9 @@
 package vimoe.moe.routing;
 
-import vimoe.moe.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.stream.IntStream;
-import vimoe.moe.Capacity;
-import vimoe.moe.GroupSlots;
-import vimoe.moe.RoutingPlan;
-import vimoe.moe.SparsePlan;
 import vimoe.moe.loss.AuxLosses;
 
 /**

@@ -5,7 +5,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
-import vimoe.moe.Scalars;
 
 /**
  * Sparsity-constrained optimal transport (Liu, Puigcerver, Blondel, "Sparsity-Constrained Optimal

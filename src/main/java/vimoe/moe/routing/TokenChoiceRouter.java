@@ -1,7 +1,6 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
-import vimoe.moe.GroupSlots;
 
 /**
  * Top experts per token: Token Choice. With {@link SelectionScore#GATES} this is Softmax Token

@@ -16,9 +16,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
-import vimoe.moe.GroupSlots;
-import vimoe.moe.RoutingPlan;
-import vimoe.moe.SparsePlan;
 
 /**
  * The routing that runs in training (tensor programs on the device, {@link DeviceSelection},
@@ -84,7 +81,7 @@ class DeviceRoutingEquivalenceTest {
                 ? (tokenChoice ? SelectionScore.SPARSE_OT_ROWS : SelectionScore.SPARSE_OT_COLUMNS)
                 : SelectionScore.GATES;
         SparseRouter r = tokenChoice ? new TokenChoiceRouter(spec, kind) : new ExpertChoiceRouter(spec, kind);
-        int capacity = vimoe.moe.Capacity.of(tokens, experts, spec);
+        int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, spec);
         String what = String.format("%s positiveOnly=%s G=%d S=%d E=%d K=%d C=%d BPR=%s seed=%d", router,
                 positiveOnly, groups, tokens, experts, k, capacity, spec.batchPriority(), seed);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -109,7 +106,7 @@ class DeviceRoutingEquivalenceTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray logits = c.array(m);
             NDArray gates = logits.softmax(2);
-            int capacity = vimoe.moe.Capacity.of(tokens, experts, c.spec);
+            int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, c.spec);
             SelectionScore kind = RouterPropertiesTest.score(router);
             Assume.that(!degenerateStart(kind, gates, c.spec, capacity));
             double[] device = kind.of(gates, logits, c.spec, capacity).toDoubleArray();
@@ -138,7 +135,7 @@ class DeviceRoutingEquivalenceTest {
             NDArray logits = c.array(m);
             SparseRouter r = (SparseRouter) Routers.create(c.spec);
             Assume.that(!degenerateStart(r.score, logits.softmax(2), c.spec,
-                    vimoe.moe.Capacity.of(tokens, experts, c.spec)));
+                    vimoe.moe.routing.Capacity.of(tokens, experts, c.spec)));
             RoutingPlan plan = r.route(RouterLogits.of(logits));
             // the reference sees what the device compares: the gates and logits of the given type, as doubles
             double[] gateFlat = logits.softmax(2).toType(DataType.FLOAT64, false).toDoubleArray();

@@ -9,8 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import vimoe.moe.RoutingMetrics;
-import vimoe.moe.RoutingPlan;
 
 /**
  * Small groups (G = 1) routed by every router of ROUTING.md, each plan worked out by hand in the

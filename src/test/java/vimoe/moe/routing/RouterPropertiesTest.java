@@ -17,8 +17,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
-import vimoe.moe.RoutingMetrics;
-import vimoe.moe.RoutingPlan;
 
 /**
  * Invariants of ROUTING.md on random logits: G in 1..3 groups, S in 1..24 tokens, E in 1..8 experts,

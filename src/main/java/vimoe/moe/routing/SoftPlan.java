@@ -1,4 +1,4 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

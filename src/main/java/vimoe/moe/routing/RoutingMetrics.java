@@ -1,4 +1,4 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,11 +1,9 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
-import vimoe.moe.routing.Rounding;
-import vimoe.moe.routing.RouterSpec;
 
 /** C = roundUp(rounding(S*K*CF/E), multipleOf), C >= 1, C <= S*K (K = 1 for Expert Choice). */
 class CapacityTest {

@@ -1,4 +1,4 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 /**
  * The slot assignment of one group of a sparse router: which token sits in each slot, and which

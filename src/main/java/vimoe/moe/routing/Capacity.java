@@ -1,8 +1,5 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
-import vimoe.moe.routing.Family;
-import vimoe.moe.routing.RouterSpec;
-import vimoe.moe.routing.Rounding;
 
 /**
  * The capacity formula of ROUTING.md: {@code C = roundUp(rounding(S*K*CF/E), multipleOf)},

@@ -1,4 +1,4 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import vimoe.moe.routing.RouterSpec;
+import vimoe.moe.MoeLayer;
 
 /**
  * Sparse routers never build an S x E x C tensor: at S = 8192, E = 64, C = 128 one such float32
