@@ -77,6 +77,14 @@ public final class MoeLayer extends AbstractBlock {
         return lastMetrics;
     }
 
+    /**
+     * The plan of the most recent forward pass, or {@code null} before the first; its
+     * {@link RoutingPlan#metrics()} and {@link RoutingPlan#dominantExpert()} work after the step.
+     */
+    public synchronized RoutingPlan lastPlan() {
+        return lastPlan;
+    }
+
     /** Keeps what the plan's metrics need beyond the step, in a manager of this layer, dropping the previous. */
     private synchronized void keep(RoutingPlan plan, NDArray x) {
         NDManager previous = kept;

@@ -55,6 +55,14 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
      */
     void retainForMetrics(NDManager owner);
 
+    /**
+     * The expert that processed each token, (G, S): for a sparse plan the expert of the token's
+     * slot with the largest combine weight (its gate), -1 for a dropped token; for Soft MoE the
+     * expert whose slots take the largest share of the token's dispatch weight (sum over c of
+     * Dsp[s,e,c]). Ties go to the lower expert. Reads back to the host, like {@link #metrics()}.
+     */
+    int[][] dominantExpert();
+
     /** Dsp materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
     double[][][][] denseDispatch();
 

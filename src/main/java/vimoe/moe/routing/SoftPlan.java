@@ -115,6 +115,20 @@ public final class SoftPlan implements RoutingPlan {
     }
 
     @Override
+    public int[][] dominantExpert() {
+        // Share of token s in expert e: sum over c of Dsp[s,e,c], (G, S, E); argMax takes the first maximum.
+        long[] top = keptDispatch.reshape(groups, tokens, experts, capacity).sum(new int[] {3}).argMax(2)
+                .toLongArray();
+        int[][] out = new int[groups][tokens];
+        for (int g = 0; g < groups; g++) {
+            for (int s = 0; s < tokens; s++) {
+                out[g][s] = (int) top[g * tokens + s];
+            }
+        }
+        return out;
+    }
+
+    @Override
     public double[][][][] denseDispatch() {
         return unflatten(keptDispatch);
     }

@@ -38,6 +38,7 @@ public final class SparsePlan implements RoutingPlan {
     private NDArray gates;
     private NDArray keptSlotToken;
     private NDArray keptPosition;
+    private NDArray keptExpert;
     private NDArray keptAux;
 
     /**
@@ -69,6 +70,7 @@ public final class SparsePlan implements RoutingPlan {
         this.auxLoss = auxLoss;
         this.keptSlotToken = slotToken;
         this.keptPosition = tokenPosition;
+        this.keptExpert = tokenExpert;
         this.keptAux = auxLoss;
         this.byExpert = byExpert;
         this.weights = byExpert ? null : weights(normalizeGates);
@@ -174,6 +176,7 @@ public final class SparsePlan implements RoutingPlan {
     public void retainForMetrics(NDManager owner) {
         keptSlotToken = keep(slotToken, owner);
         keptPosition = keep(tokenPosition, owner);
+        keptExpert = keep(tokenExpert, owner);
         keptAux = keep(auxLoss, owner);
         gates = keep(gates, owner);
     }
@@ -184,6 +187,35 @@ public final class SparsePlan implements RoutingPlan {
         NDScope.unregister(alias);
         alias.attach(owner);
         return alias;
+    }
+
+    @Override
+    public int[][] dominantExpert() {
+        long[] expert = keptExpert.toType(DataType.INT64, false).toLongArray(); // (G, S, M)
+        long[] position = keptPosition.toType(DataType.INT64, false).toLongArray(); // (G, S, M)
+        float[] gate = gates.toType(DataType.FLOAT32, false).toFloatArray(); // (G, S, E)
+        int m = (int) keptExpert.getShape().get(2);
+        int[][] out = new int[groups][tokens];
+        for (int g = 0; g < groups; g++) {
+            for (int s = 0; s < tokens; s++) {
+                int best = -1;
+                float bestGate = Float.NEGATIVE_INFINITY;
+                int row = g * tokens + s;
+                for (int j = 0; j < m; j++) {
+                    if (position[row * m + j] < 0) {
+                        continue;
+                    }
+                    int e = (int) expert[row * m + j];
+                    float v = gate[row * experts + e];
+                    if (v > bestGate || (v == bestGate && e < best)) {
+                        best = e;
+                        bestGate = v;
+                    }
+                }
+                out[g][s] = best;
+            }
+        }
+        return out;
     }
 
     @Override

@@ -1,0 +1,69 @@
+package vimoe.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import vimoe.study.Launcher;
+import vimoe.study.Study;
+import vimoe.study.StudyReport;
+import vimoe.study.StudyResults;
+import vimoe.study.StudySpec;
+
+/** {@code vimoe study}: every router head to head at equal compute, over seeds, with a report. */
+@Command(name = "study", mixinStandardHelpOptions = true, modelTransformer = StudyOptions.NoRouter.class,
+        subcommands = {StudyPlanCommand.class, StudyReportCommand.class},
+        description = {"Train every router (and dense) for several seeds at equal compute, then write "
+            + "results.json, results.csv, report.md, report.html and figures/ into --output.",
+            "",
+            "Run the same command again to continue an interrupted study. 'study plan' prints one shell "
+                + "command per run for a scheduler; 'study report DIR' builds the report from finished runs."})
+final class StudyCommand implements Callable<Integer> {
+    @Mixin
+    StudyOptions options = new StudyOptions();
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The study directory.")
+    Path output;
+
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
+            description = "Runs at once, each a child process with 1/N of the processors (default 1: in this process).")
+    int jobs;
+
+    @Option(names = "--only", paramLabel = "RUN", hidden = true, description = "Run only this run (what 'study plan' prints).")
+    String only;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        StudySpec study;
+        try {
+            if (jobs < 1) {
+                throw new IllegalArgumentException("--jobs must be >= 1, got " + jobs);
+            }
+            study = options.spec();
+            if (only != null) {
+                Launcher.watchParent();
+                Study.runOnly(study, output, only, System.err);
+                return 0;
+            }
+            Study.validate(study);
+            Study.open(study, output);
+        } catch (IllegalArgumentException e) {
+            System.err.println("vimoe study: " + Errors.oneLine(e));
+            return 2;
+        }
+        System.err.printf("study of %d runs (%s; %d seeds, %d epochs) in %s%n", study.runs().size(),
+                String.join(", ", study.routers()), study.seeds(), study.epochs(), output);
+        Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err);
+        StudyResults results = StudyResults.read(output);
+        results.write(output);
+        StudyReport.write(results, output);
+        StudyReportCommand.summary(results, output);
+        return 0;
+    }
+}
