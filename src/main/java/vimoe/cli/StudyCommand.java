@@ -25,7 +25,8 @@ final class StudyCommand implements Callable<Integer> {
     @Mixin
     StudyOptions options = new StudyOptions();
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The study directory.")
+    // Not required = true: picocli would then demand it before the subcommands too.
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "The study directory (required).")
     Path output;
 
     @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
@@ -42,6 +43,9 @@ final class StudyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StudySpec study;
         try {
+            if (output == null) {
+                throw new IllegalArgumentException("--output DIR is required: the study directory");
+            }
             if (jobs < 1) {
                 throw new IllegalArgumentException("--jobs must be >= 1, got " + jobs);
             }

@@ -24,6 +24,12 @@ import vimoe.train.Trainer;
 public final class Study {
     /** The study's definition in its directory. */
     public static final String SPEC_FILE = "study.json";
+    /**
+     * Test hook: when set to N, the process halts (as if killed) right after the N-th epoch
+     * checkpoint of this process, so that tests can interrupt a study at a known point.
+     */
+    static final String HALT_ENV = "VIMOE_TEST_HALT_AFTER_EPOCHS";
+    private static final java.util.concurrent.atomic.AtomicInteger EPOCHS = new java.util.concurrent.atomic.AtomicInteger();
 
     private Study() {}
 
@@ -174,6 +180,11 @@ public final class Study {
                     log.printf(java.util.Locale.ROOT, "%s%s: epoch %d/%d, validation accuracy %.2f%%, %.0f images/s%n",
                             prefix, run.name(), s.epoch(), spec.epochs(), 100 * s.validationAccuracy(),
                             s.imagesPerSecond());
+                    String halt = System.getenv(HALT_ENV);
+                    if (halt != null && EPOCHS.incrementAndGet() == Integer.parseInt(halt)) {
+                        log.flush();
+                        Runtime.getRuntime().halt(137);
+                    }
                 }
             }, new PrintStream(java.io.OutputStream.nullOutputStream()));
             log.printf(java.util.Locale.ROOT, "%s%s: trained%s in %.0f s%n", prefix, run.name(),

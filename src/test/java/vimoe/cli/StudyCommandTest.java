@@ -1,21 +1,40 @@
 package vimoe.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code vimoe study} end to end on a tiny grid: 2 routers + dense, 2 seeds, 2 epochs of 8 x 8 textures. */
+/**
+ * {@code vimoe study} end to end on a tiny grid (softmax-tc, softmax-ec and dense, 2 seeds, 2 epochs
+ * of 8 x 8 textures, width 16, depth 2): the uninterrupted study, one killed and continued, one run
+ * through {@code study plan | xargs -P 2} and {@code study report}, all giving the same results.
+ */
 class StudyCommandTest {
     static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Fields that measure time or describe the process that created study.json (its heap), not
+     * results: they differ between any two studies.
+     */
+    static final List<String> TIMINGS = List.of("training_images_per_second", "inference_images_per_second",
+            "machine");
 
     @TempDir
     static Path tmp;
@@ -48,10 +67,142 @@ class StudyCommandTest {
     void studyWritesResultsAndReport() throws Exception {
         assertEquals(0, first.status(), first.err());
         JsonNode results = JSON.readTree(uninterrupted.resolve("results.json").toFile());
-        assertEquals(3, results.get("results").size(), results.toPrettyString());
-        assertEquals(3, results.get("findings").size());
-        for (String f : List.of("study.json", "results.csv", "report.md", "report.html")) {
+        assertEquals(List.of("dense", "softmax-tc", "softmax-ec"), texts(results.get("results"), "router"));
+        for (JsonNode r : results.get("results")) {
+            assertEquals(2, r.get("n").asInt());
+            assertEquals(2, r.get("test_accuracy").get("ci95").size());
+            assertTrue(r.get("flops_per_image").asLong() > 0);
+            assertTrue(r.has("noise_accuracy") && r.has("rotation_accuracy") && r.has("ten_shot_accuracy"));
+        }
+        JsonNode tc = results.get("results").get(1);
+        assertEquals(2, tc.get("capacity").size()); // the trained factor and twice it
+        assertEquals(2.0, tc.get("capacity").get(1).get("capacity_factor").asDouble());
+        assertEquals(List.of("MoE routers beat the dense baseline", "Expert Choice beats Token Choice",
+                "Soft MoE beats sparse MoE at equal compute"), texts(results.get("findings"), "claim"));
+        assertEquals("inconclusive", results.get("findings").get(2).get("verdict").asText()); // no soft router
+        for (String f : List.of("study.json", "results.csv", "report.md", "report.html", "figures/accuracy.png",
+                "figures/routing-block1.png", "runs/softmax-ec-s1/checkpoint/model.params")) {
             assertTrue(Files.isRegularFile(uninterrupted.resolve(f)), f);
         }
+        assertEquals(4, Files.readAllLines(uninterrupted.resolve("results.csv")).size()); // header + 3 routers
+        assertTrue(first.out().contains("Expert Choice beats Token Choice: "), first.out());
+    }
+
+    @Test
+    void anotherGridInTheSameDirectoryIsRefused() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        byte[] before = Files.readAllBytes(uninterrupted.resolve("study.json"));
+        List<String> a = new ArrayList<>(List.of(args("study", "--output", uninterrupted.toString())));
+        a.set(a.indexOf("--seeds") + 1, "3");
+        CliRunner.Result other = CliRunner.run("", a.toArray(String[]::new));
+        assertEquals(2, other.status(), other.err());
+        assertTrue(other.err().contains("holds another study") && other.err().contains("seeds"), other.err());
+        assertEquals(1, other.err().strip().lines().count(), other.err());
+        assertEquals(new String(before, StandardCharsets.UTF_8),
+                Files.readString(uninterrupted.resolve("study.json")));
+    }
+
+    @Test
+    void killedStudyContinuesToTheSameResultsRedoingNoFinishedRun() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path dir = tmp.resolve("killed");
+        // Halt (like kill -9) after the 5th epoch: dense-s0 and dense-s1 are finished, softmax-tc-s0 has
+        // the checkpoint of its first epoch.
+        List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.addAll(List.of(args("study", "--output", dir.toString())));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("killed.log").toFile());
+        pb.environment().put("VIMOE_TEST_HALT_AFTER_EPOCHS", "5");
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the study did not stop");
+        assertEquals(137, p.exitValue(), Files.readString(tmp.resolve("killed.log")));
+        assertTrue(Files.isRegularFile(dir.resolve("runs/dense-s1/study-eval.json")));
+        assertTrue(Files.isRegularFile(dir.resolve("runs/softmax-tc-s0/checkpoint/model.params")));
+        assertFalse(Files.exists(dir.resolve("runs/softmax-tc-s0/result.json")));
+        assertFalse(Files.exists(dir.resolve("results.json")));
+        Map<String, FileTime> finished = new LinkedHashMap<>();
+        for (String run : List.of("dense-s0", "dense-s1")) {
+            for (String f : List.of("result.json", "study-eval.json", "checkpoint/model.params")) {
+                finished.put(run + "/" + f, Files.getLastModifiedTime(dir.resolve("runs").resolve(run).resolve(f)));
+            }
+        }
+
+        CliRunner.Result again = CliRunner.run("", args("study", "--output", dir.toString()));
+        assertEquals(0, again.status(), again.err());
+        assertTrue(again.err().contains("kept finished run dense-s1"), again.err());
+        assertTrue(again.err().contains("softmax-tc-s0: trained (resumed from its checkpoint)"), again.err());
+        for (Map.Entry<String, FileTime> e : finished.entrySet()) {
+            assertEquals(e.getValue(), Files.getLastModifiedTime(dir.resolve("runs").resolve(e.getKey())), e.getKey());
+        }
+        assertEquals(withoutTimings(uninterrupted), withoutTimings(dir));
+    }
+
+    @Test
+    void planThroughXargsThenReportGivesTheSameResults() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path dir = tmp.resolve("planned");
+        CliRunner.Result plan = CliRunner.run("", args("study", "plan", "--output", dir.toString()));
+        assertEquals(0, plan.status(), plan.err());
+        List<String> lines = plan.out().lines().toList();
+        assertEquals(6, lines.size(), plan.out());
+        assertTrue(lines.get(0).contains("--only dense-s0"), lines.get(0));
+        assertFalse(Files.exists(dir), "plan writes nothing");
+        Path planFile = tmp.resolve("plan.txt");
+        Files.writeString(planFile, plan.out());
+        Process xargs = new ProcessBuilder("sh", "-c", "xargs -P 2 -I{} sh -c {} < " + planFile)
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("xargs.log").toFile()).start();
+        assertTrue(xargs.waitFor(300, TimeUnit.SECONDS), "the planned runs did not finish");
+        assertEquals(0, xargs.exitValue(), Files.readString(tmp.resolve("xargs.log")));
+
+        CliRunner.Result report = CliRunner.run("", "study", "report", dir.toString());
+        assertEquals(0, report.status(), report.err());
+        assertEquals(withoutTimings(uninterrupted), withoutTimings(dir));
+    }
+
+    @Test
+    void reportListsUnfinishedRunsWithoutFailing() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path dir = tmp.resolve("partial");
+        CliRunner.Result one = CliRunner.run("", args("study", "--output", dir.toString(), "--only", "dense-s0"));
+        assertEquals(0, one.status(), one.err());
+        CliRunner.Result report = CliRunner.run("", "study", "report", dir.toString());
+        assertEquals(0, report.status(), report.err());
+        assertTrue(report.err().contains("5 run(s) not finished") && report.err().contains("softmax-ec-s1 (not started)"),
+                report.err());
+        JsonNode results = JSON.readTree(dir.resolve("results.json").toFile());
+        assertEquals(5, results.get("unfinished").size());
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("softmax-ec-s1 (not started)"));
+    }
+
+    /** results.json without the fields that measure time or the creating process. */
+    static JsonNode withoutTimings(Path dir) throws Exception {
+        JsonNode tree = JSON.readTree(dir.resolve("results.json").toFile());
+        strip(tree);
+        return tree;
+    }
+
+    private static void strip(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            TIMINGS.forEach(o::remove);
+        }
+        for (Iterator<JsonNode> it = node.elements(); it.hasNext();) {
+            strip(it.next());
+        }
+    }
+
+    private static List<String> texts(JsonNode array, String field) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.get(field).asText()));
+        return out;
+    }
+
+    /** This JVM's java and class path, running vimoe's main class. */
+    static List<String> javaCommand() {
+        List<String> cp = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            cp.add(Path.of(e).toAbsolutePath().toString());
+        }
+        return List.of(ProcessHandle.current().info().command().orElse("java"), "-Dai.djl.offline=true", "-cp",
+                String.join(File.pathSeparator, cp), "vimoe.cli.Main");
     }
 }
