@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import vimoe.eval.CapacityAtEvaluation;
 import vimoe.eval.Evaluation;
 import vimoe.train.TrainingRun;
 
@@ -28,17 +29,33 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "Where to write the JSON (default: eval.json in the run directory).")
     Path output;
 
+    @Option(names = "--capacity-factor", paramLabel = "CF",
+            description = "Evaluate a sparse router at this capacity factor instead of the trained one (V-MoE trains "
+                    + "at a low factor and evaluates at a larger one); writes eval-cfCF.json unless --output.")
+    Double capacityFactor;
+
     @Override
     public Integer call() throws Exception {
         fewShot.check();
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
-            RunModel loaded = RunModel.load(run, manager);
-            Path file = output != null ? output : loaded.home().resolve("eval.json");
+            RunModel loaded;
+            try {
+                loaded = RunModel.load(run, manager, c -> capacityFactor == null ? c
+                        : CapacityAtEvaluation.withCapacityFactor(c, capacityFactor));
+            } catch (IllegalArgumentException e) {
+                System.err.println("vimoe eval: " + Errors.oneLine(e));
+                return 2;
+            }
+            Path file = output != null ? output : loaded.home().resolve(capacityFactor == null ? "eval.json"
+                    : "eval-cf" + vimoe.study.GridPoint.number(capacityFactor) + ".json");
             Preflight.outputFile(file, "--output"); // before minutes of evaluation
             TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
             Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
                     splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()), manager,
                     System.err);
+            if (capacityFactor != null) {
+                result.put("capacity_factor", capacityFactor);
+            }
             TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
             System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
                     (Double) result.get("test_accuracy"), result.get("validation_accuracy"), file);

@@ -25,6 +25,12 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
      * holds its own config.json). Anything else gets one clear error.
      */
     static RunModel load(Path dir, NDManager manager) throws IOException {
+        return load(dir, manager, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As {@link #load(Path, NDManager)}, with the saved configuration changed by {@code change} before the model is built. */
+    static RunModel load(Path dir, NDManager manager, java.util.function.UnaryOperator<RunConfig> change)
+            throws IOException {
         Path checkpoint = Checkpoint.exists(dir) ? dir.resolve(Checkpoint.DIR) : dir;
         if (!Checkpoint.holdsParameters(checkpoint)) {
             throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
@@ -40,7 +46,7 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
             throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
                     + "pass the run directory written by 'vimoe train'");
         }
-        RunConfig rc = readConfig(config);
+        RunConfig rc = change.apply(readConfig(config));
         VisionTransformer model = new VisionTransformer(rc.model());
         Checkpoint.loadParameters(checkpoint, model, manager);
         return new RunModel(rc, model, home);

@@ -26,8 +26,8 @@ final class StudyOptions {
 
     @Option(names = "--preset", paramLabel = "quick|standard", defaultValue = "quick",
             description = {"quick (default): 2 seeds x " + Preset.QUICK_EPOCHS + " epochs on the first "
-                + Preset.QUICK_TRAIN_LIMIT + " training images (" + Preset.QUICK_VALIDATION + " held out); "
-                + "about 20 minutes on 2 cores.",
+                + Preset.QUICK_TRAIN_LIMIT + " training images (" + Preset.QUICK_VALIDATION + " held out), batch "
+                + Preset.QUICK_BATCH + "; about 20 minutes on 2 cores.",
                 "standard: 3 seeds x 10 epochs on the full training set (hours on a CPU)."})
     String preset;
 
@@ -41,7 +41,7 @@ final class StudyOptions {
     @Option(names = "--epochs", paramLabel = "N", description = "Epochs per run (preset).")
     Integer epochs;
 
-    @Option(names = "--batch-size", paramLabel = "B", description = "Images per step (default 128).")
+    @Option(names = "--batch-size", paramLabel = "B", description = "Images per step (quick: 64; else 128).")
     Integer batchSize;
 
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default 2e-3).")
@@ -63,9 +63,11 @@ final class StudyOptions {
 
     /** The presets' numbers. */
     static final class Preset {
-        static final int QUICK_EPOCHS = 2;
+        static final int QUICK_EPOCHS = 3;
         static final int QUICK_TRAIN_LIMIT = 6000;
         static final int QUICK_VALIDATION = 1000;
+        /** Half the default batch: twice the steps on the quick preset's few images. */
+        static final int QUICK_BATCH = 64;
 
         private Preset() {}
     }
@@ -98,7 +100,7 @@ final class StudyOptions {
                 model.depth, model.heads, model.mlpDim, model.pooling);
         return new StudySpec(preset, routers == null ? Routers.names() : routers,
                 seeds != null ? seeds : quick ? 2 : 3, epochs != null ? epochs : quick ? Preset.QUICK_EPOCHS : 10,
-                batchSize, learningRate, trainLimit != null ? trainLimit : quick ? Preset.QUICK_TRAIN_LIMIT : 0,
+                batchSize != null ? batchSize : quick ? Integer.valueOf(Preset.QUICK_BATCH) : null, learningRate, trainLimit != null ? trainLimit : quick ? Preset.QUICK_TRAIN_LIMIT : 0,
                 validationSize != null ? validationSize : quick ? Preset.QUICK_VALIDATION : 5000, dataset,
                 data.dataDir == null ? null : data.dataDir.toAbsolutePath().normalize().toString(), data.imageSize,
                 data.channels, m, sweep, evalCapacityFactors);

@@ -75,7 +75,7 @@ public record GridPoint(Map<String, Double> values) {
     }
 
     /** A number without a needless ".0": 2 and 1.25. */
-    static String number(double v) {
+    public static String number(double v) {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v)
                 : String.format(Locale.ROOT, "%s", v);
     }

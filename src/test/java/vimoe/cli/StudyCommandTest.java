@@ -174,6 +174,28 @@ class StudyCommandTest {
         assertTrue(Files.readString(dir.resolve("report.md")).contains("softmax-ec-s1 (not started)"));
     }
 
+    @Test
+    void evalAtAnotherCapacityFactorMatchesTheStudy() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path run = uninterrupted.resolve("runs/softmax-ec-s0");
+        CliRunner.Result eval = CliRunner.run("", "eval", run.toString(), "--capacity-factor", "2");
+        assertEquals(0, eval.status(), eval.err());
+        JsonNode atTwo = JSON.readTree(run.resolve("eval-cf2.json").toFile());
+        assertEquals(2.0, atTwo.get("capacity_factor").asDouble());
+        JsonNode study = JSON.readTree(run.resolve("study-eval.json").toFile()).get("capacity").get(1);
+        assertEquals(2.0, study.get("capacity_factor").asDouble());
+        assertEquals(study.get("test_accuracy").asDouble(), atTwo.get("test_accuracy").asDouble(), 1e-12);
+        // Twice the slots: fewer tokens dropped than at the trained factor.
+        double trainedDropped = JSON.readTree(run.resolve("result.json").toFile()).get("routing").get("block1")
+                .get("dropped_fraction").asDouble();
+        assertTrue(atTwo.get("routing").get("block1").get("dropped_fraction").asDouble() < trainedDropped);
+
+        CliRunner.Result dense = CliRunner.run("", "eval", uninterrupted.resolve("runs/dense-s0").toString(),
+                "--capacity-factor", "2");
+        assertEquals(2, dense.status(), dense.err());
+        assertTrue(dense.err().contains("dense baseline has no capacity"), dense.err());
+    }
+
     /** results.json without the fields that measure time or the creating process. */
     static JsonNode withoutTimings(Path dir) throws Exception {
         JsonNode tree = JSON.readTree(dir.resolve("results.json").toFile());
