@@ -21,6 +21,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * {@code vimoe study} end to end on a tiny grid (softmax-tc, softmax-ec and dense, 2 seeds, 2 epochs
@@ -194,6 +200,60 @@ class StudyCommandTest {
                 "--capacity-factor", "2");
         assertEquals(2, dense.status(), dense.err());
         assertTrue(dense.err().contains("dense baseline has no capacity"), dense.err());
+    }
+
+    /**
+     * The tiny study's report.html in headless Chromium (as the report package's browser test opens
+     * its page): every figure decodes, the tables and the three findings are there, nothing fetched.
+     */
+    @Test
+    void reportOpensInChromiumWithEveryFigureDecodedTablesAndFindings() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path chromium = Path.of("/usr/bin/chromium"), driverBinary = Path.of("/usr/bin/chromedriver");
+        if (!Files.isExecutable(chromium) || !Files.isExecutable(driverBinary)) {
+            String reason = chromium + " or " + driverBinary + " is missing (apt-get install chromium chromium-driver)";
+            assertFalse("true".equals(System.getenv("CI")), "CI must run the browser test: " + reason);
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(chromium.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + Files.createTempDirectory(tmp, "profile"));
+        ChromeDriver driver = new ChromeDriver(new ChromeDriverService.Builder()
+                .usingDriverExecutable(driverBinary.toFile()).usingAnyFreePort().build(), options);
+        try {
+            driver.get(uninterrupted.resolve("report.html").toUri().toString());
+            JavascriptExecutor js = driver;
+            js.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                    + "Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null))).then(done);");
+            List<WebElement> images = driver.findElements(By.tagName("img"));
+            long pngs;
+            try (var files = Files.list(uninterrupted.resolve("figures"))) {
+                pngs = files.filter(f -> f.toString().endsWith(".png")).count();
+            }
+            // accuracy, learning curves, accuracy vs speed, 2 expert-load maps, dropped tokens, 2 routing pictures
+            assertEquals(8, pngs);
+            assertEquals(pngs, images.size());
+            for (WebElement img : images) {
+                long width = (Long) js.executeScript("return arguments[0].naturalWidth;", img);
+                assertTrue(width > 0, "figure " + img.getAttribute("alt") + " did not decode");
+            }
+            List<WebElement> tables = driver.findElements(By.tagName("table"));
+            assertEquals(3, tables.size()); // per router, capacity at evaluation, findings
+            List<WebElement> rows = tables.get(0).findElements(By.cssSelector("tbody tr"));
+            assertEquals(List.of("dense", "softmax-tc", "softmax-ec"),
+                    rows.stream().map(r -> r.findElement(By.tagName("code")).getText()).toList());
+            List<String> findings = driver.findElements(By.cssSelector("li.finding")).stream()
+                    .map(WebElement::getText).toList();
+            assertEquals(3, findings.size());
+            assertTrue(findings.get(1).startsWith("Expert Choice beats Token Choice: "), findings.get(1));
+            Object fetched = js.executeScript("return performance.getEntriesByType('resource')"
+                    + ".map(e => e.name).filter(n => !n.startsWith('data:'));");
+            assertEquals(List.of(), fetched, "the report fetched nothing");
+        } finally {
+            driver.quit();
+        }
     }
 
     /** results.json without the fields that measure time or the creating process. */
