@@ -18,7 +18,7 @@ public final class RoutingCapture {
 
     /**
      * Runs {@code images} through {@code model} in inference mode as one batch and reads every MoE
-     * layer's plan ({@link vimoe.moe.RoutingPlan#dominantExpert()}).
+     * layer's plan ({@link vimoe.moe.routing.RoutingPlan#dominantExpert()}).
      *
      * @param images B images, B a multiple of the model's images per routing group
      * @return per MoE layer, (B, N): the expert of each patch in row-major order, -1 where dropped

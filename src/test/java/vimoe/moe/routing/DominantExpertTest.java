@@ -1,4 +1,4 @@
-package vimoe.moe;
+package vimoe.moe.routing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
