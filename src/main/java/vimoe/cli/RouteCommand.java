@@ -1,8 +1,9 @@
 package vimoe.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,7 +17,8 @@ import vimoe.moe.routing.RouteRequest;
             "",
             "The request, a JSON object with \"router\", \"logits\" and optional \"options\" "
                 + "(see ROUTING.md), is read from --input or standard input. A malformed request exits "
-                + "with status 2 and one line on standard error."})
+                + "with status 2 and one line on standard error, as does one above the limits: 1,000,000 "
+                + "logits, 134,217,728 (2^27) entries S*E*C per answer tensor, 128 MiB of JSON."})
 final class RouteCommand implements Callable<Integer> {
 
     @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "The request file (default: standard input).")
@@ -27,25 +29,20 @@ final class RouteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        String text;
-        try {
-            text = input == null ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-                    : Files.readString(input, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            System.err.println("vimoe route: cannot read " + (input == null ? "standard input" : input) + ": "
-                    + Errors.oneLine(e));
-            return 2;
-        }
         RouteRequest request;
-        try {
-            request = RouteRequest.parse(text);
+        String source = input == null ? "standard input" : input.toString();
+        try (InputStream in = input == null ? System.in : Files.newInputStream(input)) {
+            request = RouteRequest.parse(in);
         } catch (RouteRequest.BadRequest e) {
             System.err.println("vimoe route: " + e.getMessage());
             return 2;
+        } catch (IOException e) {
+            System.err.println("vimoe route: cannot read " + source + ": " + Errors.oneLine(e));
+            return 2;
         }
-        ObjectMapper json = new ObjectMapper();
-        var writer = pretty ? json.writerWithDefaultPrettyPrinter() : json.writer();
-        System.out.println(writer.writeValueAsString(request.answer()));
+        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+        request.writeAnswer(out, pretty);
+        out.flush();
         return 0;
     }
 }

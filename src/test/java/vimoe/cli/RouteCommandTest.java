@@ -118,6 +118,76 @@ class RouteCommandTest {
         assertTrue(r.err().contains("no/such/request.json"), r.err());
     }
 
+    @Test
+    void logitsAboveTheLimitAreRefusedWhileStreamingBeforeTheRestIsRead() {
+        int rows = vimoe.moe.routing.RouteRequest.MAX_LOGITS / 64 + 1;
+        StringBuilder request = new StringBuilder("{\"router\": \"softmax-ec\", \"logits\": [");
+        String row = "[" + "0.5,".repeat(63) + "1]";
+        for (int i = 0; i < rows; i++) {
+            request.append(i == 0 ? "" : ",").append(row);
+        }
+        request.append(", this is not JSON, and parsing it all would say so"); // never reached
+        CliRunner.Result r = CliRunner.run(request.toString(), "route");
+        assertEquals(2, r.status(), r.err());
+        assertEquals("", r.out());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("logits hold more than 1000000 numbers, the limit of vimoe route"), r.err());
+    }
+
+    @Test
+    void aPlanAboveTheLimitIsRefusedBeforeRouting() {
+        StringBuilder request = new StringBuilder("{\"router\": \"softmax-tc\", \"options\": {\"capacity_factor\": 64}, "
+                + "\"logits\": [");
+        for (int i = 0; i < 2100; i++) { // C = min(S*K, ceil(2100 * 64 / 64)) = 2100: 2100 x 64 x 2100 entries
+            request.append(i == 0 ? "" : ",").append("[").append("0,".repeat(63)).append(i % 7).append("]");
+        }
+        CliRunner.Result r = CliRunner.run(request.append("]}").toString(), "route");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("S x E x C = 2100 x 64 x 2100 = 282240000 entries per tensor, above the limit"),
+                r.err());
+    }
+
+    @Test
+    void aRequestAboveTheByteLimitIsRefused() {
+        long size = vimoe.moe.routing.RouteRequest.MAX_REQUEST_BYTES + 1;
+        java.io.InputStream spaces = new java.io.InputStream() { // "{" then blanks: valid JSON so far, never ending
+            long left = size;
+
+            @Override
+            public int read() {
+                return left-- == size ? '{' : left >= 0 ? ' ' : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left <= 0) {
+                    return -1;
+                }
+                int n = (int) Math.min(len, left);
+                java.util.Arrays.fill(b, off, off + n, (byte) ' ');
+                if (left == size) {
+                    b[off] = '{';
+                }
+                left -= n;
+                return n;
+            }
+        };
+        var e = org.junit.jupiter.api.Assertions.assertThrows(vimoe.moe.routing.RouteRequest.BadRequest.class,
+                () -> vimoe.moe.routing.RouteRequest.parse(spaces));
+        assertTrue(e.getMessage().contains("request is larger than 128 MiB"), e.getMessage());
+    }
+
+    @Test
+    void theStreamedAnswerIsTheAnswerMap() throws Exception {
+        for (String example : List.of("examples/softmax-ec.json", "examples/soft.json", "examples/softmax-tc-k2.json")) {
+            var request = vimoe.moe.routing.RouteRequest.parse(Files.readString(Path.of(example)));
+            var out = new java.io.ByteArrayOutputStream();
+            request.writeAnswer(out, false);
+            assertEquals(JSON.writeValueAsString(request.answer()) + "\n", out.toString(java.nio.charset.StandardCharsets.UTF_8),
+                    example);
+        }
+    }
+
     private static <T> List<T> list(java.util.Iterator<T> it) {
         List<T> list = new java.util.ArrayList<>();
         it.forEachRemaining(list::add);
