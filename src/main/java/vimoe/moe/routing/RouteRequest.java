@@ -127,7 +127,7 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
         if (soft && spec.slots() != null && spec.slots() != dims[2]) {
             throw new BadRequest("slots = " + spec.slots() + " but the logits have C = " + dims[2] + " slots per expert");
         }
-        long capacity = soft ? dims[2] : vimoe.moe.Capacity.of((int) dims[0], (int) dims[1], spec);
+        long capacity = soft ? dims[2] : Capacity.of((int) dims[0], (int) dims[1], spec);
         long entries = dims[0] * dims[1] * capacity;
         if (entries > MAX_PLAN_ENTRIES) {
             throw new BadRequest("the plan would hold S x E x C = " + dims[0] + " x " + dims[1] + " x " + capacity + " = "
