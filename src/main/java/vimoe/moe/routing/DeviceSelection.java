@@ -14,7 +14,7 @@ import ai.djl.ndarray.types.Shape;
  * {@link SlotFilling} exactly, ties to the lower index included, although no sort of the engine is
  * stable ({@link #descendingOrder}).
  *
- * <p>Ops used: argSort, gather, cumSum, oneHot, scatter (unique targets, plus one dump column that
+ * <p>Ops used: argSort, gather, cumSum, one-hot rows by comparison, scatter (unique targets, plus one dump column that
  * may be written many times and is dropped), where, comparisons against device constants.
  */
 final class DeviceSelection {
@@ -79,7 +79,9 @@ final class DeviceSelection {
         }
         // (G, K*S): all first choices in priority order, then all second choices, ...
         NDArray wanted = requests.transpose(0, 2, 1).reshape(groups, k * tokens);
-        NDArray hot = wanted.oneHot((int) experts, DataType.INT64); // (G, K*S, E)
+        // one-hot rows by comparison with 0..E-1 (DJL's oneHot range-checks its input on the host)
+        NDArray hot = wanted.expandDims(2).eq(m.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
+                .reshape(1, 1, experts)).toType(DataType.INT64, false); // (G, K*S, E)
         if (valid != null) {
             hot = hot.mul(valid.transpose(0, 2, 1).reshape(groups, k * tokens, 1).toType(DataType.INT64, false));
         }
