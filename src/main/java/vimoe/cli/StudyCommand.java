@@ -55,6 +55,7 @@ final class StudyCommand implements Callable<Integer> {
                 Study.runOnly(study, output, only, System.err);
                 return 0;
             }
+            Study.checkSame(study, output);
             Study.validate(study);
             Study.open(study, output);
         } catch (IllegalArgumentException e) {

@@ -32,6 +32,7 @@ final class StudyPlanCommand implements Callable<Integer> {
         try {
             study = options.spec();
             Study.validate(study);
+            Study.checkSame(study, output); // the planned runs would each refuse another study's directory
         } catch (IllegalArgumentException e) {
             System.err.println("vimoe study plan: " + Errors.oneLine(e));
             return 2;

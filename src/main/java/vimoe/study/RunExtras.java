@@ -16,9 +16,13 @@ import java.util.List;
  * @param picturePixels their uint8 pixels, (Ch, H, W) each
  * @param moeBlocks the blocks that are MoE layers, in order
  * @param dominantExpert per MoE layer, (image, patch): the expert that processed each patch, -1 dropped
+ * @param trainImages images the run trained on (0 when not recorded)
+ * @param validationImages images held out for validation
+ * @param testImages images of the test split
  */
 public record RunExtras(double noiseAccuracy, double rotationAccuracy, List<CapacityAccuracy> capacity,
-        List<Integer> pictureImages, int[] pictureShape, List<byte[]> picturePixels, List<Integer> moeBlocks, List<int[][]> dominantExpert) {
+        List<Integer> pictureImages, int[] pictureShape, List<byte[]> picturePixels, List<Integer> moeBlocks, List<int[][]> dominantExpert,
+        int trainImages, int validationImages, int testImages) {
 
     /**
      * Test accuracy of a trained model evaluated at another capacity factor.

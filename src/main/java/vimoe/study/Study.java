@@ -75,6 +75,21 @@ public final class Study {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * Checks, writing nothing, that {@code dir} holds no other study than {@code spec} (it may hold
+     * none yet).
+     *
+     * @throws IllegalArgumentException when it holds another study, naming what differs
+     */
+    public static void checkSame(StudySpec spec, Path dir) throws IOException {
+        Path file = dir.resolve(SPEC_FILE);
+        if (Files.isRegularFile(file)) {
+            check(spec, read(dir), file);
+        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--output " + dir + " is a file, not a directory; choose another --output");
+        }
+    }
+
     /** Reads {@code dir/study.json}. */
     public static StudyFile read(Path dir) throws IOException {
         Path file = dir.resolve(SPEC_FILE);

@@ -64,7 +64,8 @@ final class StudyEval {
             List<Integer> shown = java.util.Arrays.stream(pictures).limit(PICTURES).boxed().toList();
             return new RunExtras(noise, rotation, capacity, shown,
                     new int[] {test.channels(), test.height(), test.width()},
-                    shown.stream().map(test::image).toList(), model.moeBlockIndices(), dominant);
+                    shown.stream().map(test::image).toList(), model.moeBlockIndices(), dominant,
+                    splits.train().size(), splits.validation().size(), test.size());
         }
     }
 

@@ -44,16 +44,20 @@ public final class StudyReport {
                     r.unfinished().stream().map(List::of).toList()));
         }
         return new Page("Routers head to head: " + s.routers().size() + " routers, " + s.seeds() + " seeds",
-                header(r), findings, tables, figures(r, dir));
+                header(r, dir), findings, tables, figures(r, dir));
     }
 
-    private static List<String> header(StudyResults r) {
+    private static List<String> header(StudyResults r, Path dir) throws IOException {
         StudySpec s = r.spec();
         List<String> h = new ArrayList<>();
-        h.add(String.format(Locale.ROOT, "Preset `%s`: %d epochs, dataset `%s`%s, %d training images held out for "
-                + "validation; seeds 0 to %d.", s.preset(), s.epochs(), s.dataset(),
-                s.trainLimit() > 0 ? " (the first " + s.trainLimit() + " training images)" : " (all training images)",
-                s.validationSize(), s.seeds() - 1));
+        RunExtras sizes = firstExtras(r, dir);
+        String images = sizes == null || sizes.trainImages() == 0
+                ? (s.trainLimit() > 0 ? "at most the first " + s.trainLimit() + " training images" : "all training images")
+                        + String.format(Locale.ROOT, ", %,d of them held out for validation", s.validationSize())
+                : String.format(Locale.ROOT, "%,d training images, %,d held out for validation, %,d test images",
+                        sizes.trainImages(), sizes.validationImages(), sizes.testImages());
+        h.add(String.format(Locale.ROOT, "Preset `%s`: %d epochs at batch %d on `%s` (%s); seeds 0 to %d.", s.preset(),
+                s.epochs(), s.batchSize() == null ? 128 : s.batchSize(), s.dataset(), images, s.seeds() - 1));
         RouterResult any = r.results().stream().filter(x -> !x.router().equals("dense")).findFirst().orElse(null);
         RouterResult dense = r.results().stream().filter(x -> x.router().equals("dense")).findFirst().orElse(null);
         h.add("Model `" + s.model().variant() + "`" + (s.model().width() != null ? ", width " + s.model().width() : "")
@@ -280,6 +284,15 @@ public final class StudyReport {
                     RoutingPictures.draw(images, patchSize, experts, columns)));
         }
         return out;
+    }
+
+    /** The study's evaluation of the first finished run (sizes of the splits), or null without one. */
+    private static RunExtras firstExtras(StudyResults r, Path dir) throws IOException {
+        if (r.finished().isEmpty()) {
+            return null;
+        }
+        return RunFiles.JSON.readValue(dir.resolve("runs").resolve(r.finished().get(0)).resolve(RunFiles.EXTRAS)
+                .toFile(), RunExtras.class);
     }
 
     private static String label(RouterResult x) {

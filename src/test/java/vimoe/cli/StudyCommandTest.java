@@ -92,6 +92,9 @@ class StudyCommandTest {
         }
         assertEquals(4, Files.readAllLines(uninterrupted.resolve("results.csv")).size()); // header + 3 routers
         assertTrue(first.out().contains("Expert Choice beats Token Choice: "), first.out());
+        // the header says what the runs trained on: 320 - 32 images, 32 held out, 64 test images
+        assertTrue(Files.readString(uninterrupted.resolve("report.md"))
+                .contains("288 training images, 32 held out for validation, 64 test images"));
     }
 
     @Test
@@ -104,6 +107,11 @@ class StudyCommandTest {
         assertEquals(2, other.status(), other.err());
         assertTrue(other.err().contains("holds another study") && other.err().contains("seeds"), other.err());
         assertEquals(1, other.err().strip().lines().count(), other.err());
+        a.add(1, "plan");
+        CliRunner.Result plan = CliRunner.run("", a.toArray(String[]::new));
+        assertEquals(2, plan.status(), plan.err());
+        assertTrue(plan.err().contains("holds another study"), plan.err());
+        assertEquals("", plan.out());
         assertEquals(new String(before, StandardCharsets.UTF_8),
                 Files.readString(uninterrupted.resolve("study.json")));
     }
