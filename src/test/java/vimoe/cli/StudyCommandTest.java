@@ -174,6 +174,24 @@ class StudyCommandTest {
     }
 
     @Test
+    void jobsRunChildProcessesThatTrainTheSameRuns() throws Exception {
+        assertEquals(0, first.status(), first.err());
+        Path dir = tmp.resolve("jobs");
+        List<String> a = new ArrayList<>(List.of(args("study", "--output", dir.toString(), "--jobs", "2")));
+        a.set(a.indexOf("--routers") + 1, "softmax-ec"); // dense and softmax-ec, 2 seeds: 4 runs, 2 at a time
+        CliRunner.Result jobs = CliRunner.run("", a.toArray(String[]::new));
+        assertEquals(0, jobs.status(), jobs.err());
+        for (String run : List.of("dense-s0", "dense-s1", "softmax-ec-s0", "softmax-ec-s1")) {
+            assertTrue(Files.readString(dir.resolve("logs").resolve(run + ".log")).contains(run + ": test accuracy"));
+            assertEquals(JSON.readTree(uninterrupted.resolve("runs").resolve(run).resolve("result.json").toFile())
+                            .get("test_accuracy").asDouble(),
+                    JSON.readTree(dir.resolve("runs").resolve(run).resolve("result.json").toFile())
+                            .get("test_accuracy").asDouble(), run);
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("report.html")));
+    }
+
+    @Test
     void reportListsUnfinishedRunsWithoutFailing() throws Exception {
         assertEquals(0, first.status(), first.err());
         Path dir = tmp.resolve("partial");
