@@ -90,50 +90,79 @@ public final class Charts {
 
     /**
      * Bars of means with 95% confidence whiskers from {@code lo} to {@code hi}, one bar per category, the
-     * mean written above each whisker. The value axis spans the whiskers (it need not start at 0, so
-     * that differences of a point of accuracy stay visible).
+     * mean written beyond each whisker. The value axis spans the whiskers (it need not start at 0, so
+     * that differences of a point of accuracy stay visible); when it spans 0, a zero line is drawn.
+     * Long category names turn the chart on its side (horizontal bars).
      */
     public static byte[] barsWithCi(String title, String yLabel, List<String> categories, double[] mean, double[] lo,
             double[] hi) {
         sameLength(categories.size(), mean, lo, hi);
-        DefaultCategoryDataset data = categoryData(categories, mean);
-        JFreeChart chart = ChartFactory.createBarChart(title, null, yLabel, data, PlotOrientation.VERTICAL, false,
-                false, false);
+        return barChart(title, yLabel, categories, mean, lo, hi);
+    }
+
+    /** Bars of values from 0, one per category, the value written beyond each bar; long names go sideways. */
+    public static byte[] bars(String title, String yLabel, List<String> categories, double[] values) {
+        sameLength(categories.size(), values);
+        return barChart(title, yLabel, categories, values, null, null);
+    }
+
+    private static byte[] barChart(String title, String yLabel, List<String> categories, double[] values, double[] lo,
+            double[] hi) {
+        int longest = longestLabel(categories);
+        boolean sideways = longest > 120;
+        JFreeChart chart = ChartFactory.createBarChart(title, null, yLabel, categoryData(categories, values),
+                sideways ? PlotOrientation.HORIZONTAL : PlotOrientation.VERTICAL, false, false, false);
         CategoryPlot plot = chart.getCategoryPlot();
-        plot.setRenderer(new WhiskerBarRenderer(lo, hi, decimals(maxAbs(mean))));
+        plot.setRenderer(new WhiskerBarRenderer(lo, hi, decimals(maxAbs(values))));
+        style(chart);
+        plot.getRenderer().setSeriesPaint(0, seriesColor(0));
+        CategoryAxis axis = plot.getDomainAxis();
+        axis.setMaximumCategoryLabelLines(2);
+        axis.setCategoryMargin(0.25);
+        // JFreeChart gives an upright label about 3/4 of its category's width before it breaks it at a hyphen
+        if (!sideways && longest > 0.75 * (WIDTH - 100.0) / Math.max(1, categories.size())) {
+            axis.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+        }
+        if (sideways) {
+            axis.setMaximumCategoryLabelWidthRatio(0.45f); // of the chart's width: long names stay on one line
+            plot.setRangeAxisLocation(AxisLocation.BOTTOM_OR_RIGHT); // the value axis below, where it is read
+        }
         double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
-        for (double[] values : new double[][] {mean, lo, hi}) {
-            for (double v : values) {
+        for (double[] array : lo == null ? new double[][] {values} : new double[][] {values, lo, hi}) {
+            for (double v : array) {
                 if (Double.isFinite(v)) {
                     min = Math.min(min, v);
                     max = Math.max(max, v);
                 }
             }
         }
-        style(chart);
-        categoryAxis(plot, categories);
-        if (min <= max) {
-            double pad = Math.max(max - min, Math.abs(max) * 0.01 + 1e-9) * 0.25;
-            double lower = min - pad;
-            if (min >= 0 && lower < 0) {
-                lower = 0;
-            }
-            plot.getRangeAxis().setRange(lower, max + pad);
+        if (lo == null) {
+            min = Math.min(min, 0); // plain bars start at 0
+            max = Math.max(max, 0);
         }
-        return png(chart, WIDTH, HEIGHT);
+        if (min <= max) {
+            double pad = Math.max(max - min, Math.abs(max) * 0.01 + 1e-9) * (lo == null ? 0.12 : 0.25);
+            double lower = min >= 0 && (lo == null || min - pad < 0) ? Math.max(0, lo == null ? 0 : min - pad) : min - pad;
+            double upper = max <= 0 && lo == null ? 0 : max + pad;
+            plot.getRangeAxis().setRange(lower, upper);
+            // differences (a paired estimate and its interval) read against zero
+            plot.setRangeZeroBaselineVisible(lower < 0 && upper > 0);
+            plot.setRangeZeroBaselinePaint(TEXT);
+            plot.setRangeZeroBaselineStroke(new BasicStroke(1.2f));
+        }
+        int height = sideways ? Math.max(HEIGHT, 110 + 34 * categories.size()) : HEIGHT;
+        return png(chart, WIDTH, height);
     }
 
-    /** Bars of values from 0, one per category, the value written above each bar. */
-    public static byte[] bars(String title, String yLabel, List<String> categories, double[] values) {
-        sameLength(categories.size(), values);
-        JFreeChart chart = ChartFactory.createBarChart(title, null, yLabel, categoryData(categories, values),
-                PlotOrientation.VERTICAL, false, false, false);
-        CategoryPlot plot = chart.getCategoryPlot();
-        plot.setRenderer(new WhiskerBarRenderer(null, null, decimals(maxAbs(values))));
-        style(chart);
-        categoryAxis(plot, categories);
-        ((NumberAxis) plot.getRangeAxis()).setUpperMargin(0.12);
-        return png(chart, WIDTH, HEIGHT);
+    /** The width in pixels of the widest label in the theme's tick label font. */
+    private static int longestLabel(List<String> labels) {
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        try {
+            FontMetrics fm = g.getFontMetrics(new Font(FONT, Font.PLAIN, 13));
+            return labels.stream().mapToInt(fm::stringWidth).max().orElse(0);
+        } finally {
+            g.dispose();
+        }
     }
 
     /**
@@ -332,23 +361,6 @@ public final class Charts {
         return data;
     }
 
-    /** Long or many category labels are tilted; lines wrap at two. */
-    private static void categoryAxis(CategoryPlot plot, List<String> categories) {
-        CategoryAxis axis = plot.getDomainAxis();
-        axis.setMaximumCategoryLabelLines(2);
-        axis.setCategoryMargin(0.25);
-        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
-        FontMetrics fm = g.getFontMetrics(new Font(FONT, Font.PLAIN, 13)); // the theme's tick label font
-        int longest = categories.stream().mapToInt(fm::stringWidth).max().orElse(0);
-        g.dispose();
-        // the plot is about WIDTH - 100 pixels wide, split evenly among the categories; JFreeChart gives a
-        // label about 3/4 of its category's width before it breaks the label at a hyphen
-        if (longest > 0.75 * (WIDTH - 100.0) / Math.max(1, categories.size())) {
-            axis.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
-        }
-        plot.getRenderer().setSeriesPaint(0, seriesColor(0));
-    }
-
     private static void style(JFreeChart chart) {
         StandardChartTheme theme = new StandardChartTheme("vimoe");
         theme.setExtraLargeFont(new Font(FONT, Font.BOLD, 17));
@@ -461,28 +473,46 @@ public final class Charts {
             if (value == null) {
                 return;
             }
-            double x = domainAxis.getCategoryMiddle(column, dataset.getColumnCount(), dataArea,
+            boolean vertical = plot.getOrientation() == PlotOrientation.VERTICAL;
+            // c: across the categories; v: along the value axis, with "beyond" the direction away from 0
+            double c = domainAxis.getCategoryMiddle(column, dataset.getColumnCount(), dataArea,
                     plot.getDomainAxisEdge());
             RectangleEdge edge = plot.getRangeAxisEdge();
-            double top = rangeAxis.valueToJava2D(value.doubleValue(), dataArea, edge);
+            double v = value.doubleValue();
+            double end = rangeAxis.valueToJava2D(v, dataArea, edge);
+            double zero = rangeAxis.valueToJava2D(Math.max(rangeAxis.getLowerBound(), Math.min(0, rangeAxis.getUpperBound())),
+                    dataArea, edge);
+            double beyond = Math.signum(end - zero) == 0 ? (vertical ? -1 : 1) : Math.signum(end - zero);
             if (lo != null && Double.isFinite(lo[column]) && Double.isFinite(hi[column])) {
-                double yLo = rangeAxis.valueToJava2D(lo[column], dataArea, edge);
-                double yHi = rangeAxis.valueToJava2D(hi[column], dataArea, edge);
+                double a = rangeAxis.valueToJava2D(lo[column], dataArea, edge);
+                double b = rangeAxis.valueToJava2D(hi[column], dataArea, edge);
                 double cap = Math.min(8, state.getBarWidth() / 3);
                 g2.setPaint(TEXT);
                 g2.setStroke(new BasicStroke(1.6f));
-                g2.draw(new Line2D.Double(x, yLo, x, yHi));
-                g2.draw(new Line2D.Double(x - cap, yLo, x + cap, yLo));
-                g2.draw(new Line2D.Double(x - cap, yHi, x + cap, yHi));
-                top = Math.min(top, Math.min(yLo, yHi));
+                line(g2, vertical, c, a, c, b);
+                line(g2, vertical, c - cap, a, c + cap, a);
+                line(g2, vertical, c - cap, b, c + cap, b);
+                end = beyond < 0 ? Math.min(end, Math.min(a, b)) : Math.max(end, Math.max(a, b));
             }
             if (dataset.getColumnCount() <= 16) {
                 g2.setPaint(TEXT);
                 g2.setFont(new Font(FONT, Font.PLAIN, 12));
-                String text = format(value.doubleValue(), decimals);
-                int w = g2.getFontMetrics().stringWidth(text);
-                g2.drawString(text, (float) (x - w / 2.0), (float) Math.max(dataArea.getMinY() + 12, top - 5));
+                FontMetrics fm = g2.getFontMetrics();
+                String text = format(v, decimals);
+                int w = fm.stringWidth(text);
+                if (vertical) {
+                    double y = beyond < 0 ? end - 5 : end + 5 + fm.getAscent();
+                    g2.drawString(text, (float) (c - w / 2.0), (float) Math.max(dataArea.getMinY() + 12, y));
+                } else {
+                    double x = beyond > 0 ? end + 5 : end - 5 - w;
+                    g2.drawString(text, (float) x, (float) (c + (fm.getAscent() - fm.getDescent()) / 2.0));
+                }
             }
+        }
+
+        /** A line given across-category and along-value coordinates, in the plot's orientation. */
+        private static void line(Graphics2D g2, boolean vertical, double c1, double v1, double c2, double v2) {
+            g2.draw(vertical ? new Line2D.Double(c1, v1, c2, v2) : new Line2D.Double(v1, c1, v2, c2));
         }
     }
 

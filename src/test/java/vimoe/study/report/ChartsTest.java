@@ -85,6 +85,28 @@ class ChartsTest {
     }
 
     @Test
+    void longNamesTurnTheBarsSideways() throws IOException {
+        List<String> names = java.util.stream.IntStream.range(0, 14)
+                .mapToObj(i -> "sparse-ot-ec capacity_factor=" + i).toList();
+        double[] values = java.util.stream.IntStream.range(0, 14).mapToDouble(i -> 1 + i).toArray();
+        BufferedImage img = decode(Charts.bars("Sideways", "value", names, values));
+        assertEquals(110 + 34 * 14, img.getHeight(), "a row per name");
+        // a vertical scan just right of the value axis' 0 crosses every bar
+        int x = 0;
+        while ((img.getRGB(x, img.getHeight() / 2) & 0xffffff) != (Charts.seriesColor(0).getRGB() & 0xffffff)) {
+            x++;
+        }
+        int runs = 0, last = -100;
+        for (int y = 0; y < img.getHeight(); y++) {
+            if ((img.getRGB(x + 2, y) & 0xffffff) == (Charts.seriesColor(0).getRGB() & 0xffffff)) {
+                runs += y - last > 3 ? 1 : 0;
+                last = y;
+            }
+        }
+        assertEquals(14, runs);
+    }
+
+    @Test
     void barsStartAtZero() throws IOException {
         BufferedImage img = decode(Charts.bars("Dropped", "fraction", List.of("a", "b", "c"), new double[] {0.1, 0.2, 0}));
         int base = baseRow(img);
