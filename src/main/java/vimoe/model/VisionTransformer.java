@@ -111,7 +111,12 @@ public final class VisionTransformer extends AbstractBlock {
         for (EncoderBlock block : blocks) {
             NDList out = block.forward(ps, new NDList(x), training);
             x = out.head();
-            aux = aux == null ? out.get(1) : aux.add(out.get(1));
+            if (block.moe() != null) { // a dense block's aux loss is 0: not worth an engine call
+                aux = aux == null ? out.get(1) : aux.add(out.get(1));
+            }
+        }
+        if (aux == null) {
+            aux = x.getManager().zeros(new Shape(), x.getDataType());
         }
         x = norm.forward(ps, new NDList(x), training).head();
         NDArray features = classToken != null ? x.get(":, 0, :") : x.mean(new int[] {1}); // (B, D)
