@@ -186,6 +186,16 @@ public final class AdamW {
         }
     }
 
+    /**
+     * A copy of {@code a} on {@code device} that owns its memory. A decoded array only borrows the
+     * Java buffer it was read from, and {@code toDevice} to its own device returns the same tensor:
+     * the moments must not point into a buffer the garbage collector may free (seen as NaN losses
+     * a few steps after a resume).
+     */
+    private static NDArray ownCopy(NDArray a, ai.djl.Device device) {
+        return a.getDevice().equals(device) ? a.duplicate() : a.toDevice(device, true);
+    }
+
     /** Steps taken so far. */
     public int steps() {
         return step;
@@ -239,9 +249,8 @@ public final class AdamW {
                     + " parameters, the model has " + params.size());
         }
         for (int i = 0; i < params.size(); i++) {
-            // each moment gets its own copy on the parameters' device; the flat groups are rebuilt from them
-            means.get(i).intern(state.get(i).toDevice(means.get(i).getDevice(), true));
-            variances.get(i).intern(state.get(params.size() + i).toDevice(variances.get(i).getDevice(), true));
+            means.get(i).intern(ownCopy(state.get(i), means.get(i).getDevice()));
+            variances.get(i).intern(ownCopy(state.get(params.size() + i), variances.get(i).getDevice()));
         }
         state.close();
         groups = null;

@@ -128,6 +128,46 @@ class AdamWTest {
         }
     }
 
+    @Test
+    void aDecodedStateOwnsItsMemoryAndContinuesExactly() throws Exception {
+        Engine.getInstance().setRandomSeed(11);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Linear a = block(m);
+            AdamW first = new AdamW(params(a), 0.1, m);
+            for (int t = 0; t < 3; t++) {
+                backward(a, m);
+                first.step(1e-2);
+            }
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            a.saveParameters(new java.io.DataOutputStream(bytes));
+            Linear b = block(m);
+            b.loadParameters(m, new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+            params(b).forEach(p -> p.getArray().setRequiresGradient(true));
+            AdamW second = new AdamW(params(b), 0.1, m);
+            second.decodeState(first.encodeState(), m);
+            // let the collector free the buffers the state was read from, and fill freed memory with NaN bits
+            for (int i = 0; i < 50; i++) {
+                System.gc();
+                java.nio.ByteBuffer junk = java.nio.ByteBuffer.allocateDirect(1 << 16);
+                while (junk.hasRemaining()) {
+                    junk.put((byte) 0x7f);
+                }
+            }
+            Engine.getInstance().setRandomSeed(12);
+            backward(a, m);
+            Engine.getInstance().setRandomSeed(12);
+            backward(b, m);
+            first.step(1e-2);
+            second.step(1e-2);
+            for (int i = 0; i < params(a).size(); i++) {
+                float[] x = params(a).get(i).getArray().toFloatArray(), y = params(b).get(i).getArray().toFloatArray();
+                for (int j = 0; j < x.length; j++) {
+                    assertEquals(x[j], y[j], 1e-6, params(a).get(i).getName() + "[" + j + "] after the resumed step");
+                }
+            }
+        }
+    }
+
     private static double[] toDouble(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {
