@@ -2,7 +2,6 @@ package vimoe.cli;
 
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,6 +9,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vimoe.eval.CapacityAtEvaluation;
 import vimoe.eval.Evaluation;
+import vimoe.run.AtomicFiles;
+import vimoe.run.EvalResult;
+import vimoe.run.RunJson;
 import vimoe.train.TrainingRun;
 
 /** {@code vimoe eval}: evaluate a trained run again. */
@@ -38,7 +40,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         fewShot.check();
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
-            RunModel loaded;
+            RunModel loaded; // reads only: a damaged model is refused before the lock
             try {
                 loaded = RunModel.load(run, manager, c -> capacityFactor == null ? c
                         : CapacityAtEvaluation.withCapacityFactor(c, capacityFactor));
@@ -49,17 +51,16 @@ final class EvalCommand implements Callable<Integer> {
             Path file = output != null ? output : loaded.home().resolve(capacityFactor == null ? "eval.json"
                     : "eval-cf" + vimoe.study.GridPoint.number(capacityFactor) + ".json");
             Preflight.outputFile(file, "--output"); // before minutes of evaluation
-            TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
-            Map<String, Object> result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
-                    splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()), manager,
-                    System.err);
-            if (capacityFactor != null) {
-                result.put("capacity_factor", capacityFactor);
+            try (AutoCloseable lock = RunModel.lock(run, "vimoe eval")) {
+                TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
+                EvalResult result = Evaluation.evaluate(loaded.model(), loaded.config(), splits.train(),
+                        splits.validation(), splits.test(), Double.NaN, fewShot.load(loaded.config().model()),
+                        manager, System.err).withCapacityFactor(capacityFactor);
+                AtomicFiles.write(file, RunJson.RESULTS.writeValueAsBytes(result));
+                System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
+                        result.testAccuracy(), result.validationAccuracy(), file);
+                return 0;
             }
-            TrainingRun.writeAtomically(file, TrainingRun.JSON.writeValueAsBytes(result));
-            System.out.printf("test accuracy %.4f, validation accuracy %s; written to %s%n",
-                    (Double) result.get("test_accuracy"), result.get("validation_accuracy"), file);
-            return 0;
         }
     }
 }

@@ -8,7 +8,8 @@ import vimoe.data.Datasets;
 import vimoe.data.ImageSet;
 import vimoe.model.ModelInfo;
 import vimoe.model.VitConfig;
-import vimoe.train.TrainConfig;
+import vimoe.run.RunLock;
+import vimoe.run.TrainConfig;
 
 /**
  * The checks a command makes before it reads data or writes anything: options (with the user's
@@ -27,10 +28,12 @@ final class Preflight {
      * dataset's shape (read from headers), the size of the converted images, batch and split sizes,
      * the few-shot dataset's location, the run directory and the free space for its checkpoints.
      *
+     * @param defaultValidation whether the validation split is the default one (10% of the training
+     *     images, {@link TrainConfig#defaultValidationSize}) rather than {@code train}'s
      * @return the validated model configuration
      */
     static VitConfig train(ModelOptions model, DataOptions data, FewShotOptions fewShot, TrainConfig train,
-            DatasetSpec spec, Path runDir) throws IOException {
+            boolean defaultValidation, DatasetSpec spec, Path runDir) throws IOException {
         Integer size = imageSize(data.imageSize, "--image-size");
         Integer channels = channels(data.channels);
         model.routerSpec(); // the router's own message names the bad option
@@ -56,7 +59,9 @@ final class Preflight {
             }
             long images = train.trainLimit() > 0 ? Math.min(train.trainLimit(), shape.trainImages())
                     : shape.trainImages();
-            splitSizes(images, train, vit);
+            splitSizes(images, defaultValidation
+                    ? train.withValidationSize(TrainConfig.defaultValidationSize((int) Math.min(images, Integer.MAX_VALUE)))
+                    : train, vit);
         }
         if (train.batchSize() % vit.groupImages() != 0) {
             throw new IllegalArgumentException("--batch-size " + train.batchSize() + " is not a multiple of "
@@ -111,6 +116,9 @@ final class Preflight {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException(option + " " + dir + " is a file, not a directory; choose another "
                     + option);
+        }
+        if (Files.isDirectory(dir)) {
+            RunLock.checkFree(dir); // a run being written there: name the process that writes it
         }
         if (Files.exists(dir.resolve("config.json"))) {
             throw new IllegalArgumentException(dir + " already holds a run; use --resume " + dir + " or another "

@@ -9,9 +9,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import vimoe.run.AtomicFiles;
 import vimoe.study.Report;
 import vimoe.study.RunSummary;
-import vimoe.train.TrainingRun;
 
 /** {@code vimoe report}: compare finished runs in a table, and plot their validation accuracy. */
 @Command(name = "report", mixinStandardHelpOptions = true,
@@ -45,10 +45,10 @@ final class ReportCommand implements Callable<Integer> {
         }
         String table = Report.markdown(summaries);
         if (plot != null) {
-            TrainingRun.writeAtomically(plot, Report.plot(summaries));
+            AtomicFiles.write(plot, Report.plot(summaries));
         }
         if (output != null) {
-            TrainingRun.writeAtomically(output, table.getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(output, table.getBytes(StandardCharsets.UTF_8));
             System.err.println("table written to " + output);
         } else {
             System.out.print(table);

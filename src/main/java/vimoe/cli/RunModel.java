@@ -1,14 +1,14 @@
 package vimoe.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import vimoe.model.VisionTransformer;
-import vimoe.train.Checkpoint;
-import vimoe.train.RunConfig;
-import vimoe.train.TrainingRun;
+import vimoe.run.Checkpoint;
+import vimoe.run.RunConfig;
+import vimoe.run.RunDir;
+import vimoe.run.RunLock;
 
 /**
  * A trained model loaded from a run directory or a checkpoint directory.
@@ -20,9 +20,31 @@ import vimoe.train.TrainingRun;
 record RunModel(RunConfig config, VisionTransformer model, Path home) {
 
     /**
+     * Takes the lock of the directory that {@code eval} writes into for {@code dir} (the run
+     * directory, or a standalone checkpoint directory); opening a run directory repairs what a crash
+     * left there first.
+     */
+    static AutoCloseable lock(Path dir, String command) throws IOException {
+        if (Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)) {
+            return RunDir.open(dir, command);
+        }
+        Path parent = dir.toAbsolutePath().normalize().getParent();
+        if (Checkpoint.holdsParameters(dir) && parent != null && Files.isRegularFile(parent.resolve(RunDir.CONFIG))
+                && dir.getFileName().toString().equals(Checkpoint.DIR)) {
+            return RunDir.open(parent, command);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
+                    + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
+        }
+        return RunLock.acquire(dir, command);
+    }
+
+    /**
      * Loads a model from {@code dir}: a run directory written by {@code train} (its config.json and
      * checkpoint/), a run's checkpoint/ directory, or a checkpoint directory copied elsewhere (it
-     * holds its own config.json). Anything else gets one clear error.
+     * holds its own config.json). Anything else gets one clear error; so do parameters that are not
+     * finite (a diverged run).
      */
     static RunModel load(Path dir, NDManager manager) throws IOException {
         return load(dir, manager, java.util.function.UnaryOperator.identity());
@@ -31,7 +53,8 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
     /** As {@link #load(Path, NDManager)}, with the saved configuration changed by {@code change} before the model is built. */
     static RunModel load(Path dir, NDManager manager, java.util.function.UnaryOperator<RunConfig> change)
             throws IOException {
-        Path checkpoint = Checkpoint.exists(dir) ? dir.resolve(Checkpoint.DIR) : dir;
+        Path checkpoint = Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)
+                ? Checkpoint.readable(dir) : dir;
         if (!Checkpoint.holdsParameters(checkpoint)) {
             throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
                     + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
@@ -46,23 +69,9 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
             throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
                     + "pass the run directory written by 'vimoe train'");
         }
-        RunConfig rc = change.apply(readConfig(config));
+        RunConfig rc = change.apply(RunDir.readConfig(config));
         VisionTransformer model = new VisionTransformer(rc.model());
         Checkpoint.loadParameters(checkpoint, model, manager);
         return new RunModel(rc, model, home);
-    }
-
-    /** A run's config.json; a damaged one is refused by name. */
-    static RunConfig readConfig(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + " does not exist; give a run directory written by 'vimoe train'");
-        }
-        try {
-            return TrainingRun.JSON.readValue(file.toFile(), RunConfig.class);
-        } catch (JsonProcessingException e) {
-            throw new IOException(file + " is not a valid run configuration ("
-                    + e.getOriginalMessage().lines().findFirst().orElse("").strip() + "); restore it from the "
-                    + "checkpoint's copy (checkpoint/config.json) or train again", e);
-        }
     }
 }

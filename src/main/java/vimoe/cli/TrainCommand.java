@@ -1,20 +1,27 @@
 package vimoe.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Map;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import vimoe.data.Augmentation;
 import vimoe.data.DatasetSpec;
 import vimoe.data.Datasets;
 import vimoe.data.ImageSet;
 import vimoe.model.VitConfig;
-import vimoe.train.RunConfig;
-import vimoe.train.TrainConfig;
+import vimoe.run.RunConfig;
+import vimoe.run.RunDir;
+import vimoe.run.RunLock;
+import vimoe.run.RunResult;
+import vimoe.run.TrainConfig;
 import vimoe.train.TrainingRun;
 
 /** {@code vimoe train}: train and evaluate a ViT-MoE model. */
@@ -24,6 +31,12 @@ import vimoe.train.TrainingRun;
             "Writes config.json, metrics.jsonl, checkpoint/ and result.json (test accuracy, few-shot "
                 + "accuracy, throughput, parameters, FLOPs, routing statistics) into --output."})
 final class TrainCommand implements Callable<Integer> {
+    /** The options a resumed run can honour: the rest would change the run it continues. */
+    private static final Set<String> RESUME_OPTIONS = Set.of("--resume", "--fewshot-dataset", "--device");
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model = new ModelOptions();
 
@@ -66,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the whole run (default 0).")
     Long seed;
 
-    @Option(names = "--validation-size", paramLabel = "N", description = "Training images held out for validation (default 5000).")
+    @Option(names = "--validation-size", paramLabel = "N", description = "Training images held out for validation (default: 10% of the training set, at most 5000).")
     Integer validationSize;
 
     @Option(names = "--train-limit", paramLabel = "N", description = "Use only the first N training images.")
@@ -75,16 +88,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pad", paramLabel = "PIXELS", description = "Random crop after padding (default: 2 for IDX datasets, 4 otherwise).")
     Integer pad;
 
+    @Option(names = "--deterministic", description = "Bit-identical parameters for the same seed: PyTorch on one thread (slower; see README, Reliability).")
+    Boolean deterministic;
+
     @Option(names = "--flip", negatable = true, description = "Random horizontal flips (default: off for IDX datasets, on otherwise).")
     Boolean flip;
 
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
-            RunConfig config = RunModel.readConfig(resume.resolve("config.json"));
-            var few = fewShot.load(config.model());
-            return report(TrainingRun.run(config, TrainingRun.splits(config), few, resume, true, progress(),
-                    System.err, device.device()), resume);
+            return resume();
         }
         DatasetSpec spec = DatasetSpec.parse(data.dataset);
         Augmentation defaults = Datasets.defaultAugmentation(spec);
@@ -93,17 +106,22 @@ final class TrainCommand implements Callable<Integer> {
                 or(learningRate, d.learningRate()), or(weightDecay, d.weightDecay()), or(warmup, d.warmupFraction()),
                 or(labelSmoothing, d.labelSmoothing()), or(clipNorm, d.clipNorm()), seed == null ? d.seed() : seed,
                 or(validationSize, d.validationSize()), or(trainLimit, d.trainLimit()), or(pad, defaults.pad()),
-                flip == null ? defaults.horizontalFlip() : flip);
+                flip == null ? defaults.horizontalFlip() : flip, deterministic != null && deterministic);
         Path dir = output != null ? output : Path.of("runs", model.router + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // Options, paths and the data's headers are checked before any pixel is read or file written.
         // The model's input size comes from the data; --image-size and --channels convert it.
-        VitConfig vit = Preflight.train(model, data, fewShot, train, spec, dir);
+        VitConfig vit = Preflight.train(model, data, fewShot, train, validationSize == null, spec, dir);
         System.err.println("reading " + spec + "...");
         var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
         ImageSet sample = probe.train();
-        Preflight.splitSizes(train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size(),
-                train, vit); // image folders tell their size only now
+        int available = train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size();
+        if (validationSize == null) {
+            train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
+            System.err.printf("validation split: %d of the %d training images (10%%, at most %d; --validation-size "
+                    + "sets it)%n", train.validationSize(), available, TrainConfig.MAX_DEFAULT_VALIDATION);
+        }
+        Preflight.splitSizes(available, train, vit); // image folders tell their size only now
         var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
         String dataDir = data.dataDir == null ? null : data.dataDir.toString();
         RunConfig withModel = new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null,
@@ -112,27 +130,55 @@ final class TrainCommand implements Callable<Integer> {
         double[][] meanStd = splits.train().channelMeanStd();
         RunConfig config = new RunConfig(withModel.dataset(), withModel.dataDir(), withModel.variant(), vit, train,
                 toFloat(meanStd[0]), toFloat(meanStd[1]), sample.classNames());
-        System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run directory %s%n",
-                config.variant(), vit.moeLayers(), vit.router().router(), splits.train().size(),
-                splits.validation().size(), splits.test().size(), dir);
-        return report(TrainingRun.run(config, splits, few, dir, false, progress(), System.err, device.device()), dir);
+        TrainingRun.check(config, splits);
+        try (RunDir run = RunDir.create(dir, config, "vimoe train")) {
+            System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run "
+                    + "directory %s%n", config.variant(), vit.moeLayers(), vit.router().router(),
+                    splits.train().size(), splits.validation().size(), splits.test().size(), dir);
+            return report(TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), dir);
+        }
+    }
+
+    /** {@code --resume DIR}: continues the run in DIR with its own configuration; a finished run is left as it is. */
+    private int resume() throws Exception {
+        List<String> refused = spec.commandLine().getParseResult().matchedOptions().stream()
+                .map(CommandLine.Model.OptionSpec::longestName).filter(name -> !RESUME_OPTIONS.contains(name))
+                .distinct().toList();
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " is" : " are")
+                    + " not allowed with --resume: a resumed run keeps the configuration in " + resume.resolve(
+                    RunDir.CONFIG) + " (only --fewshot-dataset and --device may change); start a new run with --output instead");
+        }
+        RunLock.checkFree(resume); // a run being written: name the process, before reading half-saved files
+        TrainingRun.checkResumable(resume); // reads only: a damaged run is refused before anything is repaired
+        if (Files.isRegularFile(resume.resolve(RunDir.RESULT))) {
+            System.err.println(resume + " is finished (" + resume.resolve(RunDir.RESULT) + "); nothing to do. "
+                    + "Evaluate it again with 'vimoe eval " + resume + "'");
+            return 0;
+        }
+        try (RunDir run = RunDir.open(resume, "vimoe train --resume")) {
+            RunConfig config = run.config();
+            var few = fewShot.load(config.model());
+            var splits = TrainingRun.splits(config);
+            if (run.checkpoint().isEmpty()) {
+                System.err.println(resume + " has no checkpoint yet: training from step 0");
+            }
+            return report(TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), resume);
+        }
     }
 
     private static TrainingProgress progress() {
         return new TrainingProgress(System.err);
     }
 
-    @SuppressWarnings("unchecked")
-    private static int report(Map<String, Object> result, Path dir) {
-        System.out.printf("test accuracy %.4f", (Double) result.get("test_accuracy"));
-        Object few = ((Map<String, Object>) result.get("fewshot")).get("10");
-        if (few != null) {
-            System.out.printf(", 10-shot accuracy %.4f", (Double) ((Map<String, Object>) few).get("mean"));
+    private static int report(RunResult result, Path dir) {
+        System.out.printf("test accuracy %.4f", result.testAccuracy());
+        if (result.fewshot(10) != null) {
+            System.out.printf(", 10-shot accuracy %.4f", result.fewshot(10).mean());
         }
-        Object ips = result.get("images_per_second");
+        Double ips = result.imagesPerSecond();
         System.out.printf(", %s training images/s, %.0f s; results in %s%n",
-                ips == null ? "-" : String.format("%.0f", (Double) ips), (Double) result.get("elapsed_seconds"),
-                dir.resolve("result.json"));
+                ips == null ? "-" : String.format("%.0f", ips), result.elapsedSeconds(), dir.resolve(RunDir.RESULT));
         return 0;
     }
 

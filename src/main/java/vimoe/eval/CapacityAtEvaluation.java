@@ -2,7 +2,7 @@ package vimoe.eval;
 
 import vimoe.model.VitConfig;
 import vimoe.moe.routing.Family;
-import vimoe.train.RunConfig;
+import vimoe.run.RunConfig;
 
 /**
  * Evaluating a trained sparse model at another capacity factor, as V-MoE does (trained at 1.05,

@@ -1,14 +1,14 @@
 package vimoe.study;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import vimoe.run.EvalResult;
+import vimoe.run.MetricsLog;
+import vimoe.run.RunDir;
+import vimoe.run.RunResult;
 
 /**
  * The numbers of one finished run, read from its directory ({@code result.json}, and the
@@ -34,8 +34,6 @@ public record RunSummary(String name, String router, int epochs, long seed, doub
         double imagesPerSecond, long parametersTotal, long parametersActive, long flopsPerImage,
         List<Double> validationCurve) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /**
      * Reads the run in {@code dir}.
      *
@@ -43,56 +41,26 @@ public record RunSummary(String name, String router, int epochs, long seed, doub
      *     files are not valid JSON
      */
     public static RunSummary read(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + " is not a directory; pass run directories written by 'vimoe train'");
-        }
-        Path resultFile = dir.resolve("result.json");
-        if (!Files.isRegularFile(resultFile)) {
-            throw new IOException(dir + " has no result.json: the run has not finished; finish it with "
-                    + "'vimoe train --resume " + dir + "'");
-        }
-        JsonNode r = parse(resultFile, Files.readString(resultFile, StandardCharsets.UTF_8));
-        for (String field : List.of("router", "test_accuracy", "parameters", "flops_per_image")) {
-            if (!r.hasNonNull(field)) {
-                throw new IOException(resultFile + " lacks \"" + field + "\"; was it written by 'vimoe train'?");
-            }
-        }
-        JsonNode ten = r.path("fewshot").path("10");
+        RunResult r = RunDir.readResult(dir);
         List<Double> curve = new ArrayList<>();
-        Path metrics = dir.resolve("metrics.jsonl");
-        if (Files.isRegularFile(metrics)) {
-            for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) {
-                    continue;
+        for (Map<String, Object> m : new MetricsLog(dir.resolve(RunDir.METRICS)).read()) {
+            if (m.get("epoch") instanceof Number epoch) {
+                while (curve.size() < epoch.intValue()) {
+                    curve.add(Double.NaN);
                 }
-                JsonNode m = parse(metrics, line);
-                if (m.has("epoch")) {
-                    int epoch = m.get("epoch").asInt();
-                    while (curve.size() < epoch) {
-                        curve.add(Double.NaN);
-                    }
-                    curve.set(epoch - 1, number(m.get("validation_accuracy")));
-                }
+                curve.set(epoch.intValue() - 1, m.get("validation_accuracy") instanceof Number v ? v.doubleValue()
+                        : Double.NaN);
             }
         }
-        return new RunSummary(dir.toAbsolutePath().normalize().getFileName().toString(), r.get("router").asText(),
-                r.path("epochs").asInt(curve.size()), r.path("seed").asLong(), r.get("test_accuracy").asDouble(),
-                number(r.get("validation_accuracy")), number(ten.get("mean")), number(ten.get("std")),
-                number(r.get("elapsed_seconds")), number(r.get("images_per_second")),
-                r.get("parameters").path("total").asLong(), r.get("parameters").path("active").asLong(),
-                r.get("flops_per_image").asLong(), List.copyOf(curve));
+        EvalResult.FewShot ten = r.fewshot(10);
+        return new RunSummary(dir.toAbsolutePath().normalize().getFileName().toString(), r.router(),
+                r.epochs() > 0 ? r.epochs() : curve.size(), r.seed(), r.testAccuracy(), orNaN(r.validationAccuracy()),
+                ten == null ? Double.NaN : ten.mean(), ten == null ? Double.NaN : ten.std(), r.elapsedSeconds(),
+                orNaN(r.imagesPerSecond()), r.parameters().total(), r.parameters().active(), r.flopsPerImage(),
+                List.copyOf(curve));
     }
 
-    private static JsonNode parse(Path file, String text) throws IOException {
-        try {
-            return JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IOException(file + " is not valid JSON (" + e.getOriginalMessage() + "); "
-                    + "was it cut short? Run or evaluate again to rewrite it", e);
-        }
-    }
-
-    private static double number(JsonNode n) {
-        return n == null || !n.isNumber() ? Double.NaN : n.asDouble();
+    private static double orNaN(Double v) {
+        return v == null ? Double.NaN : v;
     }
 }

@@ -8,8 +8,8 @@ import vimoe.data.Datasets;
 import vimoe.data.ImageSet;
 import vimoe.data.TrainTest;
 import vimoe.model.VitConfig;
-import vimoe.train.RunConfig;
-import vimoe.train.TrainConfig;
+import vimoe.run.RunConfig;
+import vimoe.run.TrainConfig;
 import vimoe.train.TrainingRun;
 
 /**

@@ -11,8 +11,8 @@ import vimoe.eval.CapacityAtEvaluation;
 import vimoe.eval.Evaluator;
 import vimoe.eval.RoutingCapture;
 import vimoe.model.VisionTransformer;
-import vimoe.train.Checkpoint;
-import vimoe.train.RunConfig;
+import vimoe.run.Checkpoint;
+import vimoe.run.RunConfig;
 import vimoe.train.TrainingRun;
 
 /** The study's evaluation of a trained run: corruptions, other capacity factors, routing pictures. */

@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
-import vimoe.train.Checkpoint;
+import vimoe.run.Checkpoint;
 
 /**
  * The results of a study ({@code results.json}): one {@link RouterResult} per router and grid

@@ -23,6 +23,10 @@ import vimoe.eval.Evaluator;
 import vimoe.model.VisionTransformer;
 import vimoe.moe.MoeLayer;
 import vimoe.moe.routing.RoutingMetrics;
+import vimoe.run.Checkpoint;
+import vimoe.run.CrashHook;
+import vimoe.run.MetricsLog;
+import vimoe.run.TrainConfig;
 
 /**
  * The training loop: per step, a batch built from the data (shuffled per epoch by the seed), the
@@ -30,7 +34,7 @@ import vimoe.moe.routing.RoutingMetrics;
  * backward, global gradient clipping, and an AdamW step on a warm-up-then-cosine schedule. Every
  * step's tensors live in an {@link NDScope} closed at the end of the step, so native memory stays
  * flat. The router noise of step t is seeded from (seed, t), so a run resumed from a checkpoint
- * takes exactly the steps an uninterrupted run would.
+ * takes exactly the steps an uninterrupted run would ({@link Determinism} makes them bit-identical).
  */
 public final class Trainer {
     private final VisionTransformer model;
@@ -91,13 +95,23 @@ public final class Trainer {
         this.mean = mean;
         this.std = std;
         this.augmentation = augmentation;
-        int group = model.config().groupImages();
-        if (config.batchSize() % group != 0) {
+        check(model.config().groupImages(), config, train.size());
+    }
+
+    /**
+     * Checks that {@code config} can train on {@code trainImages} images with routing groups of
+     * {@code groupImages} images.
+     *
+     * @throws IllegalArgumentException naming the option to change
+     */
+    public static void check(int groupImages, TrainConfig config, int trainImages) {
+        if (config.batchSize() % groupImages != 0) {
             throw new IllegalArgumentException("batch_size " + config.batchSize()
-                    + " must be a multiple of the images per routing group (" + group + ")");
+                    + " must be a multiple of the images per routing group (" + groupImages + "); change --batch-size "
+                    + "or --group-images");
         }
-        if (train.size() < config.batchSize()) {
-            throw new IllegalArgumentException("the training split has " + train.size()
+        if (trainImages < config.batchSize()) {
+            throw new IllegalArgumentException("the training split has " + trainImages
                     + " images, fewer than one batch of " + config.batchSize() + "; lower --batch-size");
         }
     }
@@ -116,17 +130,29 @@ public final class Trainer {
      */
     public List<EpochSummary> fit(NDManager manager, AdamW optimizer, int startEpoch, Path runDir, Listener listener,
             MetricsLog log) throws IOException {
-        return fit(manager, optimizer, startEpoch, 0, runDir, listener, log);
+        Checkpoint.State from = startEpoch == 0 ? null
+                : new Checkpoint.State(startEpoch, startEpoch * stepsPerEpoch(), 0, 0, 0);
+        return fit(manager, optimizer, from, runDir, listener, log);
     }
 
     /**
-     * As {@link #fit(NDManager, AdamW, int, Path, Listener, MetricsLog)}, for a run that already
-     * spent {@code previousSeconds} before its checkpoint; checkpoints record the total as
-     * {@code elapsed_seconds}.
+     * Trains from the checkpoint state {@code from} (null: from step 0) to the configured number of
+     * epochs. After every epoch the parameters are checked finite, the epoch's line is appended to
+     * {@code log} and forced to disk, then the checkpoint is saved into {@code runDir} (when given)
+     * with the run's totals, so a resumed run reports the wall time and throughput of all its epochs.
+     *
+     * @param optimizer the optimizer (restored from the checkpoint when resuming)
+     * @return the summaries of the epochs run now
+     * @throws IllegalStateException when the loss or a parameter stops being finite; the last
+     *     checkpoint, written before, stays
      */
-    public List<EpochSummary> fit(NDManager manager, AdamW optimizer, int startEpoch, double previousSeconds,
-            Path runDir, Listener listener, MetricsLog log) throws IOException {
+    public List<EpochSummary> fit(NDManager manager, AdamW optimizer, Checkpoint.State from, Path runDir,
+            Listener listener, MetricsLog log) throws IOException {
         long fitStart = System.nanoTime();
+        int startEpoch = from == null ? 0 : from.epoch();
+        double previousSeconds = from == null ? 0 : from.elapsedSeconds();
+        double trainSeconds = from == null ? 0 : from.trainSeconds();
+        long trainImages = from == null ? 0 : from.trainImages();
         int perEpoch = stepsPerEpoch();
         LearningRateSchedule schedule = LearningRateSchedule.of(config.learningRate(), config.epochs() * perEpoch,
                 config.warmupFraction());
@@ -152,7 +178,13 @@ public final class Trainer {
                     int[] batch = java.util.Arrays.copyOfRange(order, i * config.batchSize(), (i + 1) * config.batchSize());
                     double lr = schedule.at(step);
                     step(manager, optimizer, batch, epoch, step, lr, lossTotal, correctTotal);
-                    boolean logNow = (step + 1) % LOG_EVERY == 0 || i == perEpoch - 1 || step == startEpoch * perEpoch;
+                    // Log steps are fixed by the step number alone, so what is logged does not depend on where a
+                    // resumed process started; the first step of a process is read only to show a loss at once.
+                    boolean logNow = (step + 1) % LOG_EVERY == 0 || i == perEpoch - 1;
+                    if (!logNow && step == startEpoch * perEpoch) {
+                        lastLoss = lossTotal.getFloat();
+                        lastAccuracy = (double) correctTotal.getLong() / config.batchSize();
+                    }
                     if (logNow) { // the only device-to-host reads of the loop: loss, accuracy, routing metrics
                         double lossNow = lossTotal.getFloat();
                         long correctNow = correctTotal.getLong();
@@ -163,8 +195,8 @@ public final class Trainer {
                         correctAtLastLog = correctNow;
                         lastLogged = i;
                         if (!Double.isFinite(lastLoss)) {
-                            throw new IllegalStateException("the training loss became " + lastLoss + " by step "
-                                    + (step + 1) + "; lower --lr or raise --clip-norm");
+                            throw diverged("the training loss became " + lastLoss + " by step " + (step + 1)
+                                    + " (epoch " + (epoch + 1) + ")", epoch, runDir);
                         }
                         for (int l = 0; l < layers.size(); l++) {
                             routing.get(l).add(layers.get(l).lastMetrics());
@@ -175,11 +207,21 @@ public final class Trainer {
                     }
                     double seconds = (System.nanoTime() - start) / 1e9;
                     listener.onStep(step + 1, lastLoss, lastAccuracy, (i + 1) * config.batchSize() / seconds, lr);
+                    if (CrashHook.divergeAt(step + 1)) {
+                        poison();
+                    }
+                    CrashHook.reached("step-" + (step + 1));
                 }
                 lossSum = lossAtLastLog;
                 correct = correctAtLastLog;
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            trainSeconds += seconds;
+            trainImages += (long) perEpoch * config.batchSize();
+            String bad = Checkpoint.firstNonFinite(model);
+            if (bad != null) {
+                throw diverged("parameter " + bad + " is not finite after epoch " + (epoch + 1), epoch, runDir);
+            }
             double validationAccuracy = validation == null || validation.size() == 0 ? Double.NaN
                     : Evaluator.run(model, validation, mean, std, 256, manager, false, false).accuracy();
             EpochSummary summary = new EpochSummary(epoch + 1, (epoch + 1) * perEpoch, lossSum / perEpoch,
@@ -187,16 +229,37 @@ public final class Trainer {
                     perEpoch * config.batchSize() / seconds, seconds,
                     routing.stream().map(RoutingMetrics::mean).toList());
             summaries.add(summary);
-            if (runDir != null) {
-                Checkpoint.save(runDir, model, optimizer, Map.of("epoch", epoch + 1, "step", summary.step(),
-                        "elapsed_seconds", previousSeconds + (System.nanoTime() - fitStart) / 1e9));
-            }
             if (log != null) {
-                log.append(epochRecord(summary));
+                log.append(epochRecord(summary), true); // before the checkpoint: resuming truncates to its step
+            }
+            if (runDir != null) {
+                Checkpoint.save(runDir, model, optimizer.encodeState(), new Checkpoint.State(epoch + 1,
+                        summary.step(), previousSeconds + (System.nanoTime() - fitStart) / 1e9, trainSeconds,
+                        trainImages));
             }
             listener.onEpoch(summary);
         }
         return summaries;
+    }
+
+    /**
+     * The error of a diverged run: what went wrong, which checkpoint is kept, what to try. Both
+     * remedies shrink the update: a lower peak learning rate, or a tighter gradient-norm clip.
+     */
+    private IllegalStateException diverged(String what, int epoch, Path runDir) {
+        String kept = runDir == null ? ""
+                : epoch > 0 ? "; the checkpoint after epoch " + epoch + " in " + runDir.resolve(Checkpoint.DIR)
+                        + " is kept (finite)"
+                : "; no checkpoint was written";
+        String clip = config.clipNorm() > 0 ? "a lower --clip-norm (now " + config.clipNorm() + ")"
+                : "--clip-norm 1 (now off)";
+        return new IllegalStateException("the run diverged: " + what + kept + "; train again with a lower --lr (now "
+                + config.learningRate() + ") or " + clip);
+    }
+
+    /** Test hook ({@link CrashHook#divergeAt}): makes a parameter NaN, as a diverging update would. */
+    private void poison() {
+        model.getParameters().valueAt(0).getArray().muli(Float.NaN);
     }
 
     /** One optimisation step of the run on the images {@code batch}; adds its loss and correct predictions to the totals. */

@@ -5,16 +5,11 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import vimoe.data.Augmentation;
 import vimoe.data.DatasetSpec;
 import vimoe.data.Datasets;
@@ -24,16 +19,22 @@ import vimoe.eval.Evaluation;
 import vimoe.eval.FewShotData;
 import vimoe.model.Devices;
 import vimoe.model.VisionTransformer;
+import vimoe.run.Checkpoint;
+import vimoe.run.CrashHook;
+import vimoe.run.EvalResult;
+import vimoe.run.MetricsLog;
+import vimoe.run.RunConfig;
+import vimoe.run.RunDir;
+import vimoe.run.RunResult;
+import vimoe.run.TrainConfig;
 
 /**
  * A whole run: read the data, hold out the validation split, build and initialise the model,
  * train with checkpoints, then evaluate on the test split and write {@code result.json}. The run
- * directory holds {@code config.json}, {@code metrics.jsonl}, {@code checkpoint/} and {@code result.json}.
+ * directory ({@link RunDir}) holds {@code config.json}, {@code metrics.jsonl}, {@code checkpoint/}
+ * and {@code result.json}.
  */
 public final class TrainingRun {
-    /** The JSON writer of run files. */
-    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private TrainingRun() {}
 
     /** The data of a run: the training, validation and test splits. */
@@ -63,69 +64,106 @@ public final class TrainingRun {
     }
 
     /**
-     * Trains and evaluates. With {@code resume}, continues the run in {@code runDir} from its last
-     * checkpoint with the configuration saved there.
+     * Checks what only the data can tell (a batch larger than the training split, a batch that is
+     * not a whole number of routing groups), before a run directory is created.
+     *
+     * @throws IllegalArgumentException naming the option to change
+     */
+    public static void check(RunConfig config, Splits data) {
+        Trainer.check(config.model().groupImages(), config.train(), data.train().size());
+    }
+
+    /**
+     * Checks, reading only, that the run in {@code runDir} can be resumed: its {@code config.json}
+     * and the checkpoint that opening the run would keep (state, parameters, optimizer state), so
+     * that a damaged run is refused before its lock is taken or anything is repaired.
+     *
+     * @return the run's configuration
+     * @throws IOException naming the damaged file and what to do
+     */
+    public static RunConfig checkResumable(Path runDir) throws IOException {
+        RunConfig config = RunDir.readConfig(runDir.resolve(RunDir.CONFIG));
+        Path checkpoint = Checkpoint.readable(runDir);
+        if (Checkpoint.holdsParameters(checkpoint)) {
+            Checkpoint.stateOf(checkpoint);
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+                VisionTransformer model = build(config, manager);
+                Checkpoint.loadParameters(checkpoint, model, manager);
+                AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
+                Checkpoint.loadOptimizerFrom(checkpoint, optimizer.stateLayout(),
+                        bytes -> optimizer.decodeState(bytes, manager));
+            }
+        }
+        return config;
+    }
+
+    /**
+     * Trains and evaluates in {@code runDir}, a new run (created there) or, with {@code resume}, the
+     * run there continued from its checkpoint. Holds the directory's lock meanwhile.
      *
      * @return the result written to {@code result.json}
      */
-    public static Map<String, Object> run(RunConfig config, Splits data, Path runDir, boolean resume,
+    public static RunResult run(RunConfig config, Splits data, Path runDir, boolean resume,
             Trainer.Listener listener, PrintStream log) throws IOException {
-        return run(config, data, null, runDir, resume, listener, log);
+        try (RunDir dir = resume ? RunDir.open(runDir, "vimoe train --resume")
+                : RunDir.create(runDir, config, "vimoe train")) {
+            return run(resume ? dir.config() : config, data, null, dir, listener, log);
+        }
     }
 
     /**
-     * As {@link #run(RunConfig, Splits, Path, boolean, Trainer.Listener, PrintStream)}, with the
-     * few-shot probe on {@code fewShot} (null: on the training dataset).
+     * Trains and evaluates the run of the open directory {@code dir}, whose {@code config.json} is
+     * {@code config}: from its checkpoint when it has one, otherwise from step 0. The few-shot
+     * probe runs on {@code fewShot} (null: on the training dataset).
+     *
+     * @return the result written to {@code result.json}
      */
-    public static Map<String, Object> run(RunConfig config, Splits data, FewShotData fewShot, Path runDir,
-            boolean resume, Trainer.Listener listener, PrintStream log) throws IOException {
-        return run(config, data, fewShot, runDir, resume, listener, log, Devices.defaultDevice());
+    public static RunResult run(RunConfig config, Splits data, FewShotData fewShot, RunDir dir,
+            Trainer.Listener listener, PrintStream log) throws IOException {
+        return run(config, data, fewShot, dir, listener, log, Devices.defaultDevice());
     }
 
     /**
-     * As {@link #run(RunConfig, Splits, FewShotData, Path, boolean, Trainer.Listener, PrintStream)},
-     * on {@code device}: the model, the optimizer and every step's arrays live there.
+     * As {@link #run(RunConfig, Splits, FewShotData, RunDir, Trainer.Listener, PrintStream)}, on
+     * {@code device}: the model, the optimizer and every step's arrays live there.
      */
-    public static Map<String, Object> run(RunConfig config, Splits data, FewShotData fewShot, Path runDir,
-            boolean resume, Trainer.Listener listener, PrintStream log, Device device) throws IOException {
-        Files.createDirectories(runDir);
+    public static RunResult run(RunConfig config, Splits data, FewShotData fewShot, RunDir dir,
+            Trainer.Listener listener, PrintStream log, Device device) throws IOException {
         long started = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager(device)) {
+        dir.repairs().forEach(r -> log.println("repaired " + dir.path() + ": " + r));
+        Optional<Checkpoint.State> checkpoint = dir.checkpoint();
+        CrashHook.reached("started");
+        try (Determinism mode = Determinism.enter(config.train().deterministic());
+                NDManager manager = NDManager.newBaseManager(device)) {
             VisionTransformer model = build(config, manager);
             AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
-            MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"));
-            int startEpoch = 0;
-            double previousSeconds = 0;
-            if (resume) {
-                Checkpoint.loadModel(runDir, model, manager);
+            MetricsLog metrics = dir.metrics();
+            Checkpoint.State from = checkpoint.orElse(null);
+            if (from != null) {
+                Checkpoint.loadModel(dir.path(), model, manager);
                 Trainer.parameters(model).forEach(p -> p.getArray().setRequiresGradient(true));
-                Checkpoint.loadOptimizer(runDir, optimizer, manager);
-                Map<String, Object> state = Checkpoint.loadState(runDir);
-                startEpoch = ((Number) state.get("epoch")).intValue();
-                previousSeconds = ((Number) state.getOrDefault("elapsed_seconds", 0)).doubleValue();
-                metrics.truncateAfter(((Number) state.get("step")).intValue());
-                log.printf("resuming %s after epoch %d of %d%n", runDir, startEpoch, config.train().epochs());
+                Checkpoint.loadOptimizer(dir.path(), optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
+                metrics.truncateAfter(from.step());
+                log.printf("resuming %s after epoch %d of %d%n", dir.path(), from.epoch(), config.train().epochs());
             } else {
-                writeAtomically(runDir.resolve("config.json"), JSON.writeValueAsBytes(config));
-                Files.deleteIfExists(runDir.resolve("metrics.jsonl"));
+                metrics.truncateAfter(0);
             }
             Augmentation augmentation = new Augmentation(config.train().pad(), config.train().flip());
             Trainer trainer = new Trainer(model, config.train(), data.train(), data.validation(), config.mean(),
                     config.std(), augmentation);
-            List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, startEpoch, previousSeconds, runDir,
-                    listener, metrics);
-            double trainSeconds = epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
-            long trainImages = (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
-            Map<String, Object> result = new LinkedHashMap<>();
-            result.put("router", config.model().router().router());
-            result.put("seed", config.train().seed());
-            result.put("epochs", config.train().epochs());
+            List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, from, dir.path(), listener, metrics);
+            double trainSeconds = (from == null ? 0 : from.trainSeconds())
+                    + epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
+            long trainImages = (from == null ? 0 : from.trainImages())
+                    + (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
             double lastValidation = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
-            result.putAll(Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(),
-                    lastValidation, fewShot, manager, log));
-            result.put("images_per_second", trainSeconds > 0 ? trainImages / trainSeconds : null);
-            result.put("elapsed_seconds", previousSeconds + (System.nanoTime() - started) / 1e9);
-            writeAtomically(runDir.resolve("result.json"), JSON.writeValueAsBytes(result));
+            EvalResult evaluation = Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(),
+                    lastValidation, fewShot, manager, log);
+            CrashHook.reached("result-1");
+            RunResult result = RunResult.of(config.model().router().router(), config.train().seed(),
+                    config.train().epochs(), evaluation, trainSeconds > 0 ? trainImages / trainSeconds : null,
+                    (from == null ? 0 : from.elapsedSeconds()) + (System.nanoTime() - started) / 1e9);
+            dir.writeResult(result);
             return result;
         }
     }
@@ -138,12 +176,5 @@ public final class TrainingRun {
         model.initialize(manager, DataType.FLOAT32,
                 new Shape(m.groupImages(), m.channels(), m.imageSize(), m.imageSize()));
         return model;
-    }
-
-    /** Writes {@code bytes} to a temporary sibling and renames it over {@code file}. */
-    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -6,13 +6,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vimoe.data.FashionMnist;
 import vimoe.model.Variants;
 import vimoe.model.VitConfig;
 import vimoe.moe.routing.RouterSpec;
+import vimoe.run.RunResult;
+import vimoe.run.RunConfig;
+import vimoe.run.TrainConfig;
 
 /**
  * End to end on real data: {@code micro} with Softmax Expert Choice trained on the first 2,000
@@ -36,14 +38,14 @@ class FashionMnistTrainingTest {
         double[][] meanStd = splits.train().channelMeanStd();
         RunConfig config = new RunConfig("fashion-mnist", null, "micro", vit, train,
                 new float[] {(float) meanStd[0][0]}, new float[] {(float) meanStd[1][0]}, splits.train().classNames());
-        Map<String, Object> result = TrainingRun.run(config, splits, dir, false, new Trainer.Listener() {
+        RunResult result = TrainingRun.run(config, splits, dir, false, new Trainer.Listener() {
             @Override
             public void onEpoch(Trainer.EpochSummary s) {
                 System.out.printf("epoch %d: validation accuracy %.3f, %.0f images/s%n", s.epoch(),
                         s.validationAccuracy(), s.imagesPerSecond());
             }
         }, new PrintStream(System.out));
-        double accuracy = (Double) result.get("test_accuracy");
+        double accuracy = result.testAccuracy();
         System.out.printf("test accuracy on 10,000 images: %.4f%n", accuracy);
         assertTrue(accuracy >= 0.70, "test accuracy " + accuracy + " is below 0.70");
     }

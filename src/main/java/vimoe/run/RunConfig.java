@@ -1,4 +1,4 @@
-package vimoe.train;
+package vimoe.run;
 
 import java.util.List;
 import vimoe.model.VitConfig;

@@ -1,4 +1,4 @@
-package vimoe.train;
+package vimoe.run;
 
 /**
  * How to train, validated on construction (messages name the field and the bad value). The
@@ -20,6 +20,8 @@ package vimoe.train;
  * @param trainLimit use only the first N training images (0: all)
  * @param pad random-crop padding in pixels (0: no crop)
  * @param flip random horizontal flips
+ * @param deterministic bit-identical parameters for the same seed (one intra-op thread; see README
+ *     "Reliability"); without it a seed fixes every random draw but not the order of floating-point sums
  */
 public record TrainConfig(
         int epochs,
@@ -33,7 +35,8 @@ public record TrainConfig(
         int validationSize,
         int trainLimit,
         int pad,
-        boolean flip) {
+        boolean flip,
+        boolean deterministic) {
 
     /** Validates every field. */
     public TrainConfig {
@@ -49,9 +52,31 @@ public record TrainConfig(
         require(pad >= 0, "pad must be >= 0, got " + pad);
     }
 
-    /** The default recipe. */
+    /** Largest default validation split. */
+    public static final int MAX_DEFAULT_VALIDATION = 5000;
+
+    /** A recipe without {@code deterministic} (false). */
+    public TrainConfig(int epochs, int batchSize, double learningRate, double weightDecay, double warmupFraction,
+            double labelSmoothing, double clipNorm, long seed, int validationSize, int trainLimit, int pad,
+            boolean flip) {
+        this(epochs, batchSize, learningRate, weightDecay, warmupFraction, labelSmoothing, clipNorm, seed,
+                validationSize, trainLimit, pad, flip, false);
+    }
+
+    /** The default recipe (its validation size is that of a training set of 50,000 or more images). */
     public static TrainConfig defaults() {
-        return new TrainConfig(10, 128, 2e-3, 0.05, 0.05, 0.1, 1.0, 0, 5000, 0, 2, false);
+        return new TrainConfig(10, 128, 2e-3, 0.05, 0.05, 0.1, 1.0, 0, MAX_DEFAULT_VALIDATION, 0, 2, false, false);
+    }
+
+    /** The default validation split of a training set of {@code trainImages}: 10%, at least 1, at most 5,000. */
+    public static int defaultValidationSize(int trainImages) {
+        return Math.max(1, Math.min(MAX_DEFAULT_VALIDATION, trainImages / 10));
+    }
+
+    /** This recipe with another validation split. */
+    public TrainConfig withValidationSize(int images) {
+        return new TrainConfig(epochs, batchSize, learningRate, weightDecay, warmupFraction, labelSmoothing, clipNorm,
+                seed, images, trainLimit, pad, flip, deterministic);
     }
 
     private static void require(boolean ok, String message) {
