@@ -59,8 +59,7 @@ public final class IdxFormat {
                 throw new DatasetException(images, images + ": implausible IDX image dimensions N=" + n + ", H=" + h
                         + ", W=" + w + "; the file is corrupt or not an IDX image file");
             }
-            pixelBytes = new byte[(int) total];
-            readFully(in, images, pixelBytes, 16, n + " images of " + h + "x" + w);
+            pixelBytes = readFully(in, images, (int) total, 16, n + " images of " + h + "x" + w);
         }
         byte[] labelBytes;
         try (InputStream in = open(labels)) {
@@ -72,8 +71,7 @@ public final class IdxFormat {
                 throw new DatasetException(labels, "label/image count mismatch: " + labels + " has " + count
                         + " labels but " + images + " has " + n + " images; use the labels file of the same split");
             }
-            labelBytes = new byte[count];
-            readFully(in, labels, labelBytes, 8, count + " labels");
+            labelBytes = readFully(in, labels, count, 8, count + " labels");
         }
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
@@ -240,12 +238,23 @@ public final class IdxFormat {
         return result;
     }
 
-    /** Reads exactly data.length bytes after a header of headerBytes, and nothing more. */
-    private static void readFully(InputStream in, Path file, byte[] data, int headerBytes, String what)
+    /**
+     * Reads exactly {@code length} bytes after a header of headerBytes, and nothing more. The array
+     * grows as the data arrives, so a damaged header announcing gigabytes costs only what the file holds.
+     */
+    private static byte[] readFully(InputStream in, Path file, int length, int headerBytes, String what)
             throws IOException {
-        int got = readAtMost(in, file, data, 0, data.length);
-        if (got < data.length) {
-            throw new DatasetException(file, file + " is truncated: expected " + (headerBytes + (long) data.length)
+        byte[] data = new byte[Math.min(length, CHUNK)];
+        int got = 0;
+        while (true) {
+            got += readAtMost(in, file, data, got, data.length - got);
+            if (got < data.length || data.length == length) {
+                break; // the end of the stream, or all of it
+            }
+            data = java.util.Arrays.copyOf(data, (int) Math.min(length, 2L * data.length));
+        }
+        if (got < length) {
+            throw new DatasetException(file, file + " is truncated: expected " + (headerBytes + (long) length)
                     + " bytes (" + what + "), found " + (headerBytes + (long) got) + " bytes; download it again");
         }
         long extra = 0;
@@ -259,9 +268,10 @@ public final class IdxFormat {
                     + "); download it again", e);
         }
         if (extra > 0) {
-            throw new DatasetException(file, file + " has " + extra + " bytes after the " + (headerBytes + data.length)
+            throw new DatasetException(file, file + " has " + extra + " bytes after the " + (headerBytes + (long) length)
                     + " its header announces (" + what + "); the file is corrupt or its header is wrong");
         }
+        return data;
     }
 
     /** Reads up to len bytes; a gzip stream that ends early counts as the end of the data. */

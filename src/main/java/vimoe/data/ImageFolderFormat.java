@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * A folder of images with one sub-folder per class (torchvision's ImageFolder layout): class index =
@@ -153,25 +156,23 @@ public final class ImageFolderFormat {
         if (!Files.isRegularFile(file)) {
             throw new DatasetException(file, file + " does not exist or is not a file; check the path");
         }
-        BufferedImage source;
+        BufferedImage rgb;
         try {
-            source = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new DatasetException(file, file + " is an unreadable image (" + e.getMessage()
-                    + "); replace or remove it", e);
-        }
-        if (source == null) {
-            throw new DatasetException(file, file + " is not a PNG or JPEG image (no image reader recognises it); "
-                    + "remove it from the folder");
-        }
-        BufferedImage rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = rgb.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-            g.drawImage(source, 0, 0, width, height, null);
-        } finally {
-            g.dispose();
+            BufferedImage source = decode(file);
+            rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = rgb.createGraphics();
+            try {
+                g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+                g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+                g.drawImage(source, 0, 0, width, height, null);
+            } finally {
+                g.dispose();
+            }
+        } catch (DatasetException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) { // ImageIO's readers throw anything on damaged files
+            throw new DatasetException(file, file + " is an unreadable image (" + oneLine(e) + "); replace or remove it",
+                    e);
         }
         int hw = height * width;
         int[] argb = rgb.getRGB(0, 0, width, height, null, 0, width);
@@ -189,6 +190,41 @@ public final class ImageFolderFormat {
             }
         }
         return out;
+    }
+
+    /** The most pixels a source image may have (a 8192 x 8192 photograph), checked before it is decoded. */
+    public static final long MAX_SOURCE_PIXELS = 1L << 26;
+
+    /**
+     * Decodes an image after checking the size its header announces, so that a damaged header
+     * cannot make the decoder allocate gigabytes.
+     */
+    private static BufferedImage decode(Path file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new DatasetException(file, file + " is not a PNG or JPEG image (no image reader recognises "
+                        + "it); remove it from the folder");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w < 1 || h < 1 || w * h > MAX_SOURCE_PIXELS) {
+                    throw new DatasetException(file, file + " announces a " + w + "x" + h + " image, outside 1 to "
+                            + MAX_SOURCE_PIXELS + " pixels: it is damaged or too large; replace or remove it");
+                }
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        }
+    }
+
+    private static String oneLine(Exception e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m).strip();
     }
 
     /** The class sub-folders of {@code root}, sorted by name. */

@@ -305,6 +305,8 @@ public final class Checkpoint {
         } catch (JacksonException e) {
             throw new IOException("checkpoint file " + file + " is damaged (not a state: "
                     + e.getOriginalMessage().lines().findFirst().orElse("") + "): " + REMEDY, e);
+        } catch (IOException e) { // the bytes are in memory: any failure is in them (an invalid encoding)
+            throw new IOException("checkpoint file " + file + " is damaged (" + why(e) + "): " + REMEDY, e);
         }
         if (state == null || state.epoch() < 0 || state.step() < 0) {
             throw new IOException("checkpoint file " + file + " is damaged (no epoch and step counts): " + REMEDY);

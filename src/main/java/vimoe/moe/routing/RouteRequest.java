@@ -91,6 +91,9 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
             var where = e.getLocation();
             throw new BadRequest("request is not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse("")
                     + (where == null ? "" : " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")"));
+        } catch (java.io.CharConversionException e) { // bytes that are no Unicode text (Jackson guessed UTF-32)
+            throw new BadRequest("request is not valid JSON text: " + e.getMessage().lines().findFirst().orElse("")
+                    + "; write it in UTF-8");
         }
         if (name == null) {
             throw new BadRequest("request needs \"router\" as a string, one of " + String.join(", ", Routers.names()));
