@@ -54,12 +54,12 @@ public final class IdxFormat {
             n = header[0];
             h = header[1];
             w = header[2];
-            long total = (long) n * h * w;
-            if (n < 0 || h < 1 || w < 1 || total > Integer.MAX_VALUE - 8) {
+            long pixels = (long) h * w; // at most 2^62: no overflow; the product with N is checked only when this is small
+            if (n < 0 || h < 1 || w < 1 || pixels > Integer.MAX_VALUE || n * pixels > Integer.MAX_VALUE - 8) {
                 throw new DatasetException(images, images + ": implausible IDX image dimensions N=" + n + ", H=" + h
                         + ", W=" + w + "; the file is corrupt or not an IDX image file");
             }
-            pixelBytes = readFully(in, images, (int) total, 16, n + " images of " + h + "x" + w);
+            pixelBytes = readFully(in, images, (int) (n * pixels), 16, n + " images of " + h + "x" + w);
         }
         byte[] labelBytes;
         try (InputStream in = open(labels)) {

@@ -7,7 +7,7 @@ package vimoe.run;
  * training process between any two steps of a checkpoint save. Points: {@code step-T} after
  * training step T; {@code started} once a run directory is open, before training; {@code save-E-N} at step N of the checkpoint save after epoch E (see
  * {@link Checkpoint#save}); {@code result-1} after the final evaluation, before the result is
- * written. {@value #DIVERGE_PROPERTY} forces a divergence instead.
+ * written. {@value #DIVERGE_PROPERTY} forces a divergence instead; {@value #PAUSE_PROPERTY} slows training down.
  */
 public final class CrashHook {
     /** The system property naming the point to die at. */
@@ -18,6 +18,9 @@ public final class CrashHook {
     public static final int STATUS = 97;
     private static final String POINT = System.getProperty(PROPERTY);
     private static final String DIVERGE = System.getProperty(DIVERGE_PROPERTY);
+    /** The system property giving a pause in milliseconds after every training step, so that a kill at a random time lands in training on any machine. */
+    public static final String PAUSE_PROPERTY = "vimoe.test.stepPauseMs";
+    private static final long PAUSE = Long.getLong(PAUSE_PROPERTY, 0L);
 
     private CrashHook() {}
 
@@ -26,6 +29,13 @@ public final class CrashHook {
         if (POINT != null && POINT.equals(point)) {
             System.err.flush();
             Runtime.getRuntime().halt(STATUS);
+        }
+        if (PAUSE > 0 && point.startsWith("step-")) {
+            try {
+                Thread.sleep(PAUSE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -51,10 +51,18 @@ class CrashRecoveryTest {
 
     /** Starts {@code vimoe} in a new JVM; its stderr goes to {@code log}. */
     private static Process start(Path log, String crashAt, List<String> args) throws IOException {
+        return start(log, crashAt, 0, args);
+    }
+
+    /** As {@link #start(Path, String, List)}, pausing {@code pauseMs} after every training step. */
+    private static Process start(Path log, String crashAt, long pauseMs, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true"));
         if (crashAt != null) {
             command.add("-D" + CrashHook.PROPERTY + "=" + crashAt);
+        }
+        if (pauseMs > 0) {
+            command.add("-D" + CrashHook.PAUSE_PROPERTY + "=" + pauseMs);
         }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
@@ -113,7 +121,8 @@ class CrashRecoveryTest {
             List<String> args = crashes == 0 ? train(data, run) : List.of("train", "--resume", run.toString());
             Path log = tmp.resolve("crash-" + crashes + ".log");
             if (point.startsWith("random")) {
-                Process p = start(log, null, args);
+                // Paced steps keep training going longer than the largest random delay on a fast machine.
+                Process p = start(log, null, 50, args);
                 long delay;
                 if (point.equals("random-start")) { // in start-up, reading data, or repairing the run
                     delay = 200 + random.nextInt(1000);

@@ -191,4 +191,14 @@ class IdxFormatTest {
         assertTrue(e.getMessage().contains("has no t10k-labels-idx1-ubyte[.gz]"), e.getMessage());
         assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
     }
+
+    @Test
+    void dimensionsWhoseProductOverflowsALongAreRefusedByName(@TempDir Path dir) throws IOException {
+        // N * H * W = 2^24 * 2^20 * 2^20 = 2^64 wraps to 0 in a long: the header must still be refused.
+        Path im = dir.resolve("images"), lb = dir.resolve("labels");
+        Files.write(im, Fixtures.idxImages(1 << 24, 1 << 20, 1 << 20, new byte[0]));
+        Files.write(lb, Fixtures.idxLabels(new byte[] {0}));
+        DatasetException e = assertThrows(DatasetException.class, () -> IdxFormat.read(im, lb, List.of("a")));
+        assertTrue(e.getMessage().contains("implausible IDX image dimensions"), e.getMessage());
+    }
 }
