@@ -21,12 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * No two vimoe packages depend on each other, directly or through others (ARCHITECTURE.md): the
  * package graph that {@code jdeps -verbose:package target/classes} reports has no cycle.
- *
- * <p>One cycle predates this test and is left to the branch that owns it: vimoe.eval.Evaluation
- * takes a vimoe.train.RunConfig while vimoe.train runs the evaluator ({vimoe.eval, vimoe.train}).
  */
 class PackageCyclesTest {
-    private static final Set<Set<String>> KNOWN = Set.of(Set.of("vimoe.eval", "vimoe.train"));
     private static final Pattern EDGE = Pattern.compile("^\\s+(vimoe[\\w.]*)\\s+->\\s+(vimoe[\\w.]*)\\s");
 
     @Test
@@ -36,7 +32,7 @@ class PackageCyclesTest {
                 "jdeps found no edge vimoe.moe -> vimoe.moe.routing: " + graph);
         List<Set<String>> cycles = new ArrayList<>();
         for (Set<String> component : components(graph)) {
-            if (component.size() > 1 && !KNOWN.contains(component)) {
+            if (component.size() > 1) {
                 cycles.add(component);
             }
         }

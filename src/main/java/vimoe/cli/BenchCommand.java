@@ -38,6 +38,16 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (var option : List.of(java.util.Map.entry("--batch-size", batch), java.util.Map.entry("--steps", steps),
+                java.util.Map.entry("--rounds", rounds))) {
+            if (option.getValue() < 1) {
+                throw new IllegalArgumentException(option.getKey() + " must be >= 1, got " + option.getValue());
+            }
+        }
+        if (batch % Math.max(1, model.groupImages == null ? 1 : model.groupImages) != 0) {
+            throw new IllegalArgumentException("--batch-size " + batch + " is not a multiple of --group-images "
+                    + model.groupImages + "; a batch must fill whole routing groups");
+        }
         List<String> names = new ArrayList<>(List.of("dense"));
         for (String r : routers != null ? routers : Routers.names()) {
             if (!r.equals("dense")) {

@@ -68,7 +68,7 @@ final class ModelOptions {
         if (capacityFactor != null) {
             b.capacityFactor(capacityFactor);
         }
-        routerOptions.forEach((name, value) -> b.option(name, parse(value)));
+        routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
         return b.build();
     }
 
@@ -78,7 +78,7 @@ final class ModelOptions {
         Variants.Defaults v = Variants.defaults(variant);
         return new VitConfig(imageSize, channels, or(patchSize, v.patchSize()), or(width, v.width()),
                 or(depth, v.depth()), or(heads, v.heads()), or(mlpDim, v.mlpDim()), classes,
-                pooling == null ? v.pooling() : parsePooling(pooling),
+                pooling == null ? v.pooling() : Pooling.parse(pooling),
                 moeLayers == null ? v.moeLayers() : moeLayers, routerSpec(), or(experts, v.experts()),
                 or(expertHidden, mlpDim != null ? mlpDim : v.expertHidden()), or(groupImages, v.groupImages()));
     }
@@ -87,23 +87,5 @@ final class ModelOptions {
         return value == null ? fallback : value;
     }
 
-    private static Pooling parsePooling(String text) {
-        try {
-            return Pooling.valueOf(text.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--pooling must be gap or token, got \"" + text + "\"");
-        }
-    }
 
-    /** A command-line value as JSON would type it: true/false, a number, or a string. */
-    static Object parse(String value) {
-        if (value.equals("true") || value.equals("false")) {
-            return Boolean.parseBoolean(value);
-        }
-        try {
-            return Double.parseDouble(value);
-        } catch (NumberFormatException e) {
-            return value;
-        }
-    }
 }

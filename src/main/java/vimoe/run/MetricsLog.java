@@ -71,6 +71,21 @@ public final class MetricsLog {
         AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Validation accuracy after each epoch (index epoch - 1; NaN for an epoch without one). */
+    public List<Double> validationCurve() throws IOException {
+        List<Double> curve = new java.util.ArrayList<>();
+        for (Map<String, Object> m : read()) {
+            if (m.get("epoch") instanceof Number epoch) {
+                while (curve.size() < epoch.intValue()) {
+                    curve.add(Double.NaN);
+                }
+                curve.set(epoch.intValue() - 1, m.get("validation_accuracy") instanceof Number v ? v.doubleValue()
+                        : Double.NaN);
+            }
+        }
+        return curve;
+    }
+
     /** The records of the log, in order (a torn last line is skipped). */
     public List<Map<String, Object>> read() throws IOException {
         if (!Files.exists(file)) {

@@ -1,6 +1,5 @@
 package vimoe.study;
 
-import java.util.Locale;
 import java.util.Map;
 import vimoe.model.Pooling;
 import vimoe.model.Variants;
@@ -51,7 +50,7 @@ public record ModelChoice(String variant, Integer k, Double capacityFactor, Map<
         RouterSpec spec = RouterSpec.of(router);
         if (spec.family() != Family.DENSE) {
             RouterSpec.Builder b = spec.toBuilder();
-            routerOptions.forEach((name, value) -> b.option(name, parse(value)));
+            routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
             if (spec.family() == Family.TOKEN_CHOICE) {
                 b.k(kk).capacityFactor(cf);
             } else {
@@ -59,10 +58,10 @@ public record ModelChoice(String variant, Integer k, Double capacityFactor, Map<
             }
             spec = b.build();
         }
-        VitConfig v = Variants.get(variant, imageSize, channels, classes, RouterSpec.of("dense"));
+        Variants.Defaults v = Variants.defaults(variant); // overrides replace the defaults before anything is validated
         return new VitConfig(imageSize, channels, or(patchSize, v.patchSize()), or(width, v.width()),
                 or(depth, v.depth()), or(heads, v.heads()), or(mlpDim, v.mlpDim()), classes,
-                pooling == null ? v.pooling() : parsePooling(pooling), moeLayers == null ? v.moeLayers() : moeLayers,
+                pooling == null ? v.pooling() : Pooling.parse(pooling), moeLayers == null ? v.moeLayers() : moeLayers,
                 spec, point.intOr("experts", or(experts, v.experts())),
                 or(expertHidden, mlpDim != null ? mlpDim : v.expertHidden()),
                 point.intOr("group_images", or(groupImages, v.groupImages())));
@@ -72,23 +71,5 @@ public record ModelChoice(String variant, Integer k, Double capacityFactor, Map<
         return value == null ? fallback : value;
     }
 
-    private static Pooling parsePooling(String text) {
-        try {
-            return Pooling.valueOf(text.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--pooling must be gap or token, got \"" + text + "\"");
-        }
-    }
 
-    /** A command-line value as JSON would type it: true/false, a number, or a string. */
-    static Object parse(String value) {
-        if (value.equals("true") || value.equals("false")) {
-            return Boolean.parseBoolean(value);
-        }
-        try {
-            return Double.parseDouble(value);
-        } catch (NumberFormatException e) {
-            return value;
-        }
-    }
 }

@@ -86,24 +86,11 @@ final class RunFiles {
         EvalResult.FewShot ten = r.fewshot(10);
         return new RunRecord(run, r.testAccuracy(), ten == null ? Double.NaN : ten.mean(),
                 r.imagesPerSecond() == null ? Double.NaN : r.imagesPerSecond(), r.inferenceImagesPerSecond(),
-                r.flopsPerImage(), r.parameters().total(), r.parameters().active(), layers, validationCurve(dir),
+                r.flopsPerImage(), r.parameters().total(), r.parameters().active(), layers,
+                new MetricsLog(dir.resolve(RunDir.METRICS)).validationCurve(),
                 extras);
     }
 
-    /** Validation accuracy after each epoch, from {@code metrics.jsonl}. */
-    private static List<Double> validationCurve(Path dir) throws IOException {
-        List<Double> curve = new ArrayList<>();
-        for (Map<String, Object> m : new MetricsLog(dir.resolve(RunDir.METRICS)).read()) {
-            if (m.get("epoch") instanceof Number epoch) {
-                while (curve.size() < epoch.intValue()) {
-                    curve.add(Double.NaN);
-                }
-                curve.set(epoch.intValue() - 1, m.get("validation_accuracy") instanceof Number v ? v.doubleValue()
-                        : Double.NaN);
-            }
-        }
-        return curve;
-    }
 
     static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {

@@ -2,9 +2,7 @@ package vimoe.study;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import vimoe.run.EvalResult;
 import vimoe.run.MetricsLog;
 import vimoe.run.RunDir;
@@ -42,16 +40,7 @@ public record RunSummary(String name, String router, int epochs, long seed, doub
      */
     public static RunSummary read(Path dir) throws IOException {
         RunResult r = RunDir.readResult(dir);
-        List<Double> curve = new ArrayList<>();
-        for (Map<String, Object> m : new MetricsLog(dir.resolve(RunDir.METRICS)).read()) {
-            if (m.get("epoch") instanceof Number epoch) {
-                while (curve.size() < epoch.intValue()) {
-                    curve.add(Double.NaN);
-                }
-                curve.set(epoch.intValue() - 1, m.get("validation_accuracy") instanceof Number v ? v.doubleValue()
-                        : Double.NaN);
-            }
-        }
+        List<Double> curve = new MetricsLog(dir.resolve(RunDir.METRICS)).validationCurve();
         EvalResult.FewShot ten = r.fewshot(10);
         return new RunSummary(dir.toAbsolutePath().normalize().getFileName().toString(), r.router(),
                 r.epochs() > 0 ? r.epochs() : curve.size(), r.seed(), r.testAccuracy(), orNaN(r.validationAccuracy()),

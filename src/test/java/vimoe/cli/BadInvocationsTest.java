@@ -138,6 +138,11 @@ class BadInvocationsTest {
                 c("group_images must be >= 1", "info", "--group-images", "0"),
                 c("a routing group would hold", "info", "--group-images", "100000"),
                 c("unknown router \"top3\"", "bench", "--routers", "top3"),
+                c("--batch-size must be >= 1, got 0", "bench", "--batch-size", "0"),
+                c("--steps must be >= 1, got 0", "bench", "--steps", "0"),
+                c("--rounds must be >= 1, got -1", "bench", "--rounds", "-1"),
+                c("--batch-size 10 is not a multiple of --group-images 3", "bench", "--batch-size", "10",
+                        "--group-images", "3"),
                 // train: every option, path and dataset header is checked before anything is read or written.
                 c("epochs must be >= 1, got 0", "train", "--epochs", "0", "--dataset", idx, "--output", "{T}/new"),
                 c("batch_size must be >= 1", "train", "--batch-size", "0", "--dataset", idx, "--output", "{T}/new"),

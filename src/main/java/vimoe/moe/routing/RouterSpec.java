@@ -267,6 +267,18 @@ public record RouterSpec(
             return this;
         }
 
+        /** A command-line value as JSON would type it: true/false, a number, or a string. */
+        public static Object optionValue(String text) {
+            if (text.equals("true") || text.equals("false")) {
+                return Boolean.parseBoolean(text);
+            }
+            try {
+                return Double.parseDouble(text);
+            } catch (NumberFormatException e) {
+                return text;
+            }
+        }
+
         /**
          * Sets an option by its JSON name ({@code "capacity_factor"}, ...) from a JSON-like value
          * (Number, Boolean or String). Unknown names and values of the wrong type are refused.
