@@ -12,7 +12,7 @@ import ai.djl.ndarray.types.Shape;
  * The selection rules of the sparse routers (ROUTING.md) as tensor programs on the scores' device,
  * batched over groups: no copy to the host, no Java index arrays. They reproduce
  * {@link SlotFilling} exactly, ties to the lower index included, although no sort of the engine is
- * stable ({@link #descendingOrder}).
+ * stable ({@link #descendingOrder}, {@link #topIndices}).
  *
  * <p>Ops used: argSort, gather, cumSum, one-hot rows by comparison, scatter (unique targets, plus one dump column that
  * may be written many times and is dropped), where, comparisons against device constants.
@@ -30,10 +30,14 @@ final class DeviceSelection {
      */
     record Selection(NDArray slotToken, NDArray tokenExpert, NDArray tokenPosition) {}
 
+    /** Rows up to this length get a {@link #uniqueKey}: the index term stays below 2^-25 of a value. */
+    private static final long UNIQUE_KEY_ROWS = 1L << 15;
+
     /**
      * The permutation that sorts the last axis by descending value, ties in index order (a stable
-     * sort). The engine's sorts are not stable, so: sort (any order among ties), number the runs of
-     * equal values, and sort again on the exact integer key {@code run * N + index}.
+     * sort). The engine's sorts are not stable: float32 values are sorted once on their
+     * {@link #uniqueKey}; float64 values are sorted, runs of equal values numbered, and sorted again
+     * on the exact integer key {@code run * N + index}.
      *
      * @param x (..., N)
      * @return (..., N) int64 indices into the last axis
@@ -42,6 +46,10 @@ final class DeviceSelection {
         Shape shape = x.getShape();
         int axis = shape.dimension() - 1;
         long n = shape.get(axis);
+        NDArray unique = uniqueKey(x);
+        if (unique != null) {
+            return unique.argSort(axis, false);
+        }
         NDArray p = x.argSort(axis, false);
         if (n == 1) {
             return p;
@@ -53,6 +61,50 @@ final class DeviceSelection {
         NDArray run = NDArrays.concat(new NDList(first, changed.toType(DataType.INT64, false).cumSum(axis)), axis);
         NDArray key = run.mul(Scalars.constant(p, n)).add(p); // unique, exact in int64
         return p.gather(key.argSort(axis, true), axis);
+    }
+
+    /**
+     * The indices of the k largest entries of the last axis, largest first, ties to the lower index:
+     * the first k of {@link #descendingOrder}, by an argmax (which returns the first maximum) when
+     * k = 1 and a top-k on the {@link #uniqueKey} for float32 values.
+     *
+     * @param x (..., N)
+     * @return (..., k) int64 indices into the last axis
+     */
+    static NDArray topIndices(NDArray x, int k) {
+        int axis = x.getShape().dimension() - 1;
+        if (k == 1) {
+            return x.argMax(axis).expandDims(axis);
+        }
+        NDArray unique = uniqueKey(x);
+        if (unique != null) {
+            return unique.topK(k, axis, true, true).get(1);
+        }
+        return descendingOrder(x).get(new NDIndex("..., :{}", k));
+    }
+
+    /**
+     * A float64 key with no ties that orders the last axis as (value descending, index ascending):
+     * {@code x - i * (|x| * 2^-40 + 2^-1000)} for entry i, or {@code null} where it is not exact
+     * (float64 values, rows longer than 2^15). Exact because distinct float32 values a > b differ by
+     * more than 2^-25 max(|a|, |b|) (one float32 ulp is over 2^-24 of the value) while the index term
+     * is below 2^-25 |x| for i < 2^15; equal values, zeros included (the 2^-1000 term), get keys
+     * strictly decreasing in i; float64 rounding (2^-53 relative) cannot close either gap.
+     *
+     * @param x (..., N) of a type float32 holds exactly
+     */
+    static NDArray uniqueKey(NDArray x) {
+        DataType type = x.getDataType();
+        Shape shape = x.getShape();
+        long n = shape.get(shape.dimension() - 1);
+        boolean narrow = type == DataType.FLOAT32 || type == DataType.FLOAT16 || type == DataType.BFLOAT16;
+        if (!narrow || n > UNIQUE_KEY_ROWS) {
+            return null;
+        }
+        NDArray v = x.toType(DataType.FLOAT64, false);
+        NDArray index = x.getManager().arange(0, (int) n, 1, DataType.FLOAT64, x.getDevice());
+        NDArray step = v.abs().mul(Scalars.constant(v, 0x1p-40)).add(Scalars.constant(v, 0x1p-1000));
+        return v.sub(step.mul(index));
     }
 
     /**
@@ -68,7 +120,7 @@ final class DeviceSelection {
         Shape shape = score.getShape();
         long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
         NDManager m = score.getManager();
-        NDArray choice = descendingOrder(score).get(new NDIndex("..., :{}", k)); // (G, S, K)
+        NDArray choice = topIndices(score, k); // (G, S, K)
         NDArray valid = positiveOnly ? score.gather(choice, 2).gt(Scalars.constant(score, 0)) : null;
         NDArray order = batchPriority ? descendingOrder(score.max(new int[] {2})) : null; // (G, S) priority -> token
         NDArray requests = choice; // (G, S, K), rows in priority order
@@ -123,7 +175,7 @@ final class DeviceSelection {
         long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
         NDManager m = score.getManager();
         NDArray byExpert = score.transpose(0, 2, 1); // (G, E, S)
-        NDArray slotToken = descendingOrder(byExpert).get(new NDIndex("..., :{}", capacity)); // (G, E, C)
+        NDArray slotToken = topIndices(byExpert, capacity); // (G, E, C)
         NDArray target = slotToken;
         if (positiveOnly) {
             NDArray ok = byExpert.gather(slotToken, 2).gt(Scalars.constant(score, 0));

@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The plan of a sparse router in index form, as tensors on the logits' device: a 0/1 dispatch where
@@ -114,7 +116,7 @@ public final class SparsePlan implements RoutingPlan {
         NDManager m = x.getManager();
         NDArray offset = m.arange(0, groups * tokens, tokens, DataType.INT64, x.getDevice()).reshape(1, groups, 1);
         NDArray index = slotToken.transpose(1, 0, 2).maximum(Scalars.constant(slotToken, 0)).add(offset); // (E, G, C)
-        return x.reshape((long) groups * tokens, d).get(index.reshape(-1))
+        return rows(x.reshape((long) groups * tokens, d), index.reshape(-1))
                 .reshape(experts, (long) groups * capacity, d);
     }
 
@@ -139,14 +141,14 @@ public final class SparsePlan implements RoutingPlan {
         NDArray key = NDArrays.where(filled, slotToken, Scalars.constant(slotToken, tokens)).reshape(groups, slots);
         NDArray order = key.argSort(1, true).add(m.arange(0, groups * slots, slots, DataType.INT64, device)
                 .reshape(groups, 1));
-        NDArray sorted = weighted.get(order.reshape(-1)).reshape(groups, slots, d);
+        NDArray sorted = rows(weighted, order.reshape(-1)).reshape(groups, slots, d);
         NDArray running = NDArrays.concat(new NDList(m.zeros(new Shape(groups, 1, d), sorted.getDataType(), device),
                 sorted.cumSum(1)), 1).reshape(groups * (slots + 1), d); // (G*(E*C+1), D)
         NDArray count = tokenPosition.gt(none).sum(new int[] {2}); // slots per token, (G, S)
         NDArray base = m.arange(0, groups * (slots + 1), slots + 1, DataType.INT64, device).reshape(groups, 1);
         NDArray end = count.cumSum(1).add(base);
         NDArray start = end.sub(count);
-        NDArray y = running.get(end.reshape(-1)).sub(running.get(start.reshape(-1)));
+        NDArray y = rows(running, end.reshape(-1)).sub(rows(running, start.reshape(-1)));
         return y.reshape(groups, tokens, d);
     }
 
@@ -160,11 +162,23 @@ public final class SparsePlan implements RoutingPlan {
         // row of slot (e, c) of group g in (E*G*C, D): (e*G + g)*C + c
         NDArray row = tokenExpert.mul(Scalars.constant(tokenExpert, (long) groups * capacity)).add(offset)
                 .add(tokenPosition.maximum(Scalars.constant(tokenPosition, 0))); // (G, S, M)
-        NDArray picked = expertOutputs.reshape((long) experts * groups * capacity, d).get(row.reshape(-1));
+        NDArray picked = rows(expertOutputs.reshape((long) experts * groups * capacity, d), row.reshape(-1));
         if (perToken == 1) {
             return picked.reshape(groups, tokens, d).mul(weights);
         }
         return picked.reshape(groups, tokens, perToken, d).mul(weights.expandDims(3)).sum(new int[] {2});
+    }
+
+    /**
+     * The rows of a (N, D) table at int64 indices, (I) -> (I, D). PyTorch's embedding lookup is the
+     * cheapest row gather forward and backward (its backward a dense scatter-add; on 2 CPU cores,
+     * 7,168 rows of 64 from 6,272: 0.12 ms and 0.70 ms against 0.33 ms and 0.92 ms for an indexed get).
+     */
+    static NDArray rows(NDArray table, NDArray index) {
+        if (table instanceof PtNDArray t && index instanceof PtNDArray i) {
+            return JniUtils.embedding(i, t, false);
+        }
+        return table.get(index);
     }
 
     @Override

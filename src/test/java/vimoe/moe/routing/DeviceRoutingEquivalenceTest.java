@@ -68,7 +68,7 @@ class DeviceRoutingEquivalenceTest {
     @Property(tries = TRIES)
     void selectionEqualsReferenceOnTiedScores(@ForAll @IntRange(min = 1, max = 3) int groups,
             @ForAll @IntRange(min = 1, max = 24) int tokens, @ForAll @IntRange(min = 1, max = 8) int experts,
-            @ForAll boolean tokenChoice, @ForAll boolean positiveOnly, @ForAll long seed) {
+            @ForAll boolean tokenChoice, @ForAll boolean positiveOnly, @ForAll boolean float32, @ForAll long seed) {
         Random rnd = new Random(seed);
         double[] levels = {0, 0.25, 0.5, 1};
         double[][][] score = new double[groups][tokens][experts];
@@ -88,10 +88,11 @@ class DeviceRoutingEquivalenceTest {
                 : SelectionScore.GATES;
         SparseRouter r = tokenChoice ? new TokenChoiceRouter(spec, kind) : new ExpertChoiceRouter(spec, kind);
         int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, spec);
-        String what = String.format("%s positiveOnly=%s G=%d S=%d E=%d K=%d C=%d BPR=%s seed=%d", router,
-                positiveOnly, groups, tokens, experts, k, capacity, spec.batchPriority(), seed);
+        String what = String.format("%s positiveOnly=%s float32=%s G=%d S=%d E=%d K=%d C=%d BPR=%s seed=%d", router,
+                positiveOnly, float32, groups, tokens, experts, k, capacity, spec.batchPriority(), seed);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = m.create(flat(score), new Shape(groups, tokens, experts));
+            NDArray s = m.create(flat(score), new Shape(groups, tokens, experts))
+                    .toType(float32 ? DataType.FLOAT32 : DataType.FLOAT64, false); // levels are exact in both
             DeviceSelection.Selection chosen = r.select(s, capacity);
             SparsePlan plan = new SparsePlan(chosen.slotToken(), chosen.tokenExpert(), chosen.tokenPosition(), k,
                     s, false, m.zeros(new Shape()), !tokenChoice);
