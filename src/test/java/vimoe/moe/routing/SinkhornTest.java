@@ -91,6 +91,42 @@ class SinkhornTest {
                 Sinkhorn.plan(logits, 1.0, 20), 1e-12);
     }
 
+    /**
+     * The batched tensor program equals the Java reference on both of its CPU paths: iterations on
+     * the plan (logits of small spread, eps 0.5) and in the log domain (a spread of 2e4).
+     */
+    @Test
+    void tensorPlansMatchReferenceOnBothPaths() {
+        java.util.Random rnd = new java.util.Random(7);
+        double[][][] small = new double[3][13][5];
+        for (double[][] group : small) {
+            for (double[] row : group) {
+                for (int e = 0; e < row.length; e++) {
+                    row[e] = rnd.nextInt(4) == 0 ? 1.0 : 4 * rnd.nextDouble() - 2; // some ties
+                }
+            }
+        }
+        double[][][] huge = {{{1e4, -1e4, 0}, {-1e4, 1e4, 3e3}, {1e4, 1e4, -1e4}, {-5e3, -1e4, 1e4}},
+            {{1e4, 0, 0}, {0, -1e4, 1e4}, {1, 2, 3}, {0, 0, 0}}};
+        for (double[][][] logits : new double[][][][] {small, huge}) {
+            double eps = logits == small ? 0.5 : 1.0;
+            int groups = logits.length, tokens = logits[0].length, experts = logits[0][0].length;
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                double[] flat = java.util.Arrays.stream(logits).flatMap(java.util.Arrays::stream)
+                        .flatMapToDouble(java.util.Arrays::stream).toArray();
+                double[] device = Sinkhorn.plans(m.create(flat, new ai.djl.ndarray.types.Shape(groups, tokens, experts)),
+                        eps, 20).toDoubleArray();
+                for (int g = 0; g < groups; g++) {
+                    double[][] actual = new double[tokens][experts];
+                    for (int t = 0; t < tokens; t++) {
+                        System.arraycopy(device, (g * tokens + t) * experts, actual[t], 0, experts);
+                    }
+                    assertMatrixEquals(Sinkhorn.plan(logits[g], eps, 20), actual, 1e-12);
+                }
+            }
+        }
+    }
+
     @Test
     void rejectsBadArguments() {
         double[][] ok = {{0, 1}, {1, 0}};
