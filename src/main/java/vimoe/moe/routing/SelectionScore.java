@@ -38,18 +38,20 @@ public enum SelectionScore {
     /**
      * The (G, S, E) scores of G groups, on the gates' device; no gradient flows through them.
      *
-     * <p>The k-sparse OT scores on a CPU come from the Java-array solver, group by group in
-     * parallel: its tensor program ({@link #onDevice}) spends some 40 engine calls per Adam step on
-     * (G, S, E) tensors, and on 2 cores that took 5 times as long as the Java solver (micro, G = 128,
-     * S = 49, E = 8, one MoE layer's forward pass: 270 ms against 50 ms on a loaded machine). On a
-     * CPU reading the gates is a memory copy, not the wait for a queue that it is on a GPU.
+     * <p>The Sinkhorn and k-sparse OT scores on a CPU come from the Java-array solvers, group by
+     * group in parallel. Their tensor programs ({@link #onDevice}) spend two (Sinkhorn) and some 40
+     * (OT) engine calls per iteration on small (G, S, E) tensors: on 2 cores, micro (G = 128, S = 49,
+     * E = 8), one MoE layer's forward pass took 12 ms against 3 ms (Sinkhorn) and 270 ms against 50
+     * ms on a loaded machine (OT). On a CPU reading the gates is a memory copy, not the wait for a
+     * queue that it is on a GPU. Scores that are not finite (a diverged model) take the tensor
+     * program, which passes the NaN on to the loss instead of failing.
      *
      * @param gates G, (G, S, E)
      * @param logits L~, (G, S, E)
      * @param capacity C
      */
     NDArray of(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-        if (positiveOnly() && !gates.getDevice().isGpu()) {
+        if (this != GATES && !gates.getDevice().isGpu()) {
             return onHost(gates, logits, spec, capacity);
         }
         return onDevice(gates, logits, spec, capacity);
@@ -61,6 +63,9 @@ public enum SelectionScore {
         int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
         double[][][] g = SparseRouter.toJava(gates, groups, tokens, experts);
         double[][][] l = this == SINKHORN ? SparseRouter.toJava(logits, groups, tokens, experts) : g;
+        if (!finite(this == SINKHORN ? l : g)) {
+            return onDevice(gates, logits, spec, capacity);
+        }
         double[] flat = new double[groups * tokens * experts];
         java.util.stream.IntStream.range(0, groups).parallel().forEach(i -> {
             double[][] score = of(g[i], l[i], spec, capacity);
@@ -69,6 +74,19 @@ public enum SelectionScore {
             }
         });
         return gates.getManager().create(flat, shape).toDevice(gates.getDevice(), false);
+    }
+
+    private static boolean finite(double[][][] a) {
+        for (double[][] group : a) {
+            for (double[] row : group) {
+                for (double x : row) {
+                    if (!Double.isFinite(x)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** The scores as tensor programs on the gates' device (see {@link #of(NDArray, NDArray, RouterSpec, int)}). */
