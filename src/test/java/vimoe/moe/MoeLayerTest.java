@@ -172,6 +172,24 @@ class MoeLayerTest {
         assertArrayEquals(before, forward(loaded, x, false).head().toDoubleArray());
     }
 
+    /**
+     * A diverged model (a NaN among the tokens) routes without failing, so that the NaN reaches the
+     * loss, where training reports the divergence; the Java solvers that serve Sinkhorn and k-sparse
+     * OT on a CPU refuse non-finite numbers, so their routers must not hand them any.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"softmax-tc", "sinkhorn-tc", "sparse-ot-tc", "softmax-ec", "sinkhorn-ec", "sparse-ot-ec", "soft"})
+    void aNaNTokenIsPassedOnNotRefused(String router) {
+        MoeLayer layer = layer(router, 21);
+        double[] values = input(22).toDoubleArray();
+        values[D + 1] = Double.NaN; // token 1 of group 0
+        NDArray x = manager.create(values, new Shape(G, S, D));
+        for (boolean training : new boolean[] {true, false}) {
+            NDList out = forward(layer, x, training);
+            assertEquals(new Shape(G, S, D), out.head().getShape());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"softmax-tc", "softmax-ec", "soft"})
     void sameSeedSameOutputsAndInferenceIsRepeatable(String router) {

@@ -143,8 +143,10 @@ public final class SparseTransport {
         NDArray candidate = v.cumSum(axis).sub(one).div(rank); // (sum_{q<=r} v_q - 1) / r
         NDArray zero = Scalars.constant(z, 0);
         NDArray rho = v.sub(candidate).gt(zero).toType(DataType.INT64, false).cumProd(axis)
-                .sum(new int[] {axis}, true); // length of the prefix where v_r > candidate_r, >= 1
-        NDArray theta = candidate.gather(rho.sub(Scalars.constant(rho, 1)), axis);
+                .sum(new int[] {axis}, true); // length of the prefix where v_r > candidate_r
+        NDArray firstRank = Scalars.constant(rho, 1);
+        // >= 1 for finite z; NaNs (a diverged model) would make it 0, an out-of-range gather
+        NDArray theta = candidate.gather(rho.maximum(firstRank).sub(firstRank), axis);
         return z.sub(theta).maximum(zero).mul(member.toType(DataType.FLOAT64, false));
     }
 
