@@ -36,6 +36,20 @@ class AuxLossesTest {
         }
     }
 
+    /** With K = 2 the threshold is the second largest noisy logit: the same loss as K = 1 on logits whose largest is lowered to it. */
+    @Test
+    void loadWithKTwoThresholdsAtTheSecondLargest() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(1, 2, 3);
+            NDArray clean = m.create(new double[] {1, 0, -1, 0.2, 0.4, 0}, shape);
+            NDArray noisy = m.create(new double[] {0.9, 0.5, 0.1, 0.3, -0.2, 0.6}, shape); // t = 0.5 and 0.3
+            NDArray lowered = m.create(new double[] {0.5, 0.5, 0.1, 0.3, -0.2, 0.3}, shape);
+            double k2 = AuxLosses.load(clean, noisy, 1.0, 2).getDouble();
+            assertEquals(AuxLosses.load(clean, lowered, 1.0, 1).getDouble(), k2, 1e-12);
+            assertTrue(Math.abs(k2 - AuxLosses.load(clean, noisy, 1.0, 1).getDouble()) > 1e-3, "K matters here");
+        }
+    }
+
     @Test
     void zLossIsTheMeanSquaredLogSumExp() {
         try (NDManager m = NDManager.newBaseManager()) {
