@@ -15,6 +15,8 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The fused flat AdamW update, clipping included, against the textbook update in float64, and
@@ -43,14 +45,15 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void fusedFlatUpdateEqualsTextbookAdamWWithClippingOverSeveralSteps() {
+    @ParameterizedTest(name = "flat groups: {0}")
+    @ValueSource(booleans = {true, false})
+    void fusedUpdateEqualsTextbookAdamWWithClippingOverSeveralSteps(boolean flat) {
         Engine.getInstance().setRandomSeed(7);
         try (NDManager m = NDManager.newBaseManager()) {
             Linear linear = block(m);
             List<Parameter> ps = params(linear);
             double wd = 0.1;
-            AdamW opt = new AdamW(ps, wd, m);
+            AdamW opt = new AdamW(ps, wd, m).flatGroups(flat);
             double[][] w = new double[ps.size()][], mean = new double[ps.size()][], var = new double[ps.size()][];
             for (int i = 0; i < ps.size(); i++) {
                 w[i] = toDouble(ps.get(i).getArray().toFloatArray());
@@ -103,13 +106,14 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void aReplacedParameterArrayIsUpdatedAfterItsReplacement() throws Exception {
+    @ParameterizedTest(name = "flat groups: {0}")
+    @ValueSource(booleans = {true, false})
+    void aReplacedParameterArrayIsUpdatedAfterItsReplacement(boolean flat) throws Exception {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager m = NDManager.newBaseManager()) {
             Linear linear = block(m);
             List<Parameter> ps = params(linear);
-            AdamW opt = new AdamW(ps, 0, m);
+            AdamW opt = new AdamW(ps, 0, m).flatGroups(flat);
             backward(linear, m);
             opt.step(1e-2);
             // as a checkpoint load does: the parameters get new array objects
