@@ -41,7 +41,7 @@ public enum SelectionScore {
      * <p>The Sinkhorn and k-sparse OT scores on a CPU come from the Java-array solvers, group by
      * group in parallel. Their tensor programs ({@link #onDevice}) spend two (Sinkhorn) and some 40
      * (OT) engine calls per iteration on small (G, S, E) tensors: on 2 cores, micro (G = 128, S = 49,
-     * E = 8), one MoE layer's forward pass took 12 ms against 3 ms (Sinkhorn) and 270 ms against 50
+     * E = 8), one MoE layer's forward pass took 20 ms against 5 ms (Sinkhorn) and 270 ms against 50
      * ms on a loaded machine (OT). On a CPU reading the gates is a memory copy, not the wait for a
      * queue that it is on a GPU. Scores that are not finite (a diverged model) take the tensor
      * program, which passes the NaN on to the loss instead of failing.
