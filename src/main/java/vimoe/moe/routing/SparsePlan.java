@@ -19,11 +19,13 @@ import ai.djl.pytorch.jni.JniUtils;
  *
  * <p>The engine has no scatter-add, but the backward pass of a gather accumulates, so combining is
  * written with gathers. Token Choice gathers each token's K slot outputs. Under Expert Choice a token
- * may sit in 0 to E slots, so the weighted slot outputs are ordered by token and summed
- * cumulatively, and each token takes the difference of the running sums at the ends of its run (in
- * float32 this adds a rounding error of about 1e-7 times the running sum of the group; DJL's casts
- * stop the gradient, so the sum cannot be promoted to float64). Empty slots gather token 0 of their group: no token combines
- * them, so neither their value nor their gradient reaches anything.
+ * may sit in 0 to E slots: where E*C <= D each group's weighted slot outputs are summed by one
+ * product with its 0/1 token-slot membership (no larger than the tokens); otherwise they are
+ * ordered by token and summed cumulatively, and each token takes the difference of the running
+ * sums at the ends of its run (in float32 this adds a rounding error of about 1e-7 times the
+ * running sum of the group; DJL's casts stop the gradient, so the sum cannot be promoted to
+ * float64). Empty slots gather token 0 of their group: no token combines them, so neither their
+ * value nor their gradient reaches anything.
  */
 public final class SparsePlan implements RoutingPlan {
     private final int groups;
@@ -122,7 +124,38 @@ public final class SparsePlan implements RoutingPlan {
 
     @Override
     public NDArray combine(NDArray expertOutputs) {
-        return byExpert ? combineRuns(expertOutputs) : combineGathered(expertOutputs);
+        if (!byExpert) {
+            return combineGathered(expertOutputs);
+        }
+        return (long) experts * capacity <= expertOutputs.getShape().get(2) ? combineByProduct(expertOutputs)
+                : combineRuns(expertOutputs);
+    }
+
+    /**
+     * Expert Choice as one batched product per group: {@code Y[g] = M[g] (W[g] O[g])} with the 0/1
+     * membership M[g] (S, E*C), the slot weights W[g] and the slot outputs O[g] (E*C, D) brought to
+     * group order by a row gather. M has no more entries than the tokens (E*C <= D, where this is
+     * used) and its product costs S/(2H) of the experts' own; on 2 CPU cores at micro, forward and
+     * backward took 2 ms less than {@link #combineRuns}.
+     */
+    NDArray combineByProduct(NDArray expertOutputs) {
+        long d = expertOutputs.getShape().get(2);
+        long slots = (long) experts * capacity;
+        NDManager m = expertOutputs.getManager();
+        var device = expertOutputs.getDevice();
+        DataType type = expertOutputs.getDataType();
+        NDArray filled = slotToken.gte(Scalars.constant(slotToken, 0)); // (G, E, C)
+        NDArray token = slotToken.maximum(Scalars.constant(slotToken, 0));
+        NDArray gate = gates.transpose(0, 2, 1).gather(token, 2).mul(filled.toType(gates.getDataType(), false));
+        // slot (e, c) of group g sits in row (e*G + g)*C + c of the experts' output
+        NDArray row = m.arange(0, groups * capacity, capacity, DataType.INT64, device).reshape(groups, 1, 1)
+                .add(m.arange(0, groups * experts * capacity, groups * capacity, DataType.INT64, device).reshape(1, experts, 1))
+                .add(m.arange(0, capacity, 1, DataType.INT64, device).reshape(1, 1, capacity)); // (G, E, C)
+        NDArray weighted = rows(expertOutputs.reshape(groups * slots, d), row.reshape(-1)).reshape(groups, slots, d)
+                .mul(gate.reshape(groups, slots, 1).toType(type, false));
+        NDArray member = slotToken.reshape(groups, slots, 1)
+                .eq(m.arange(0, tokens, 1, DataType.INT64, device).reshape(1, 1, tokens)).toType(type, false); // (G, E*C, S)
+        return member.transpose(0, 2, 1).matMul(weighted); // (G, S, D)
     }
 
     /**
@@ -132,7 +165,7 @@ public final class SparsePlan implements RoutingPlan {
      * CPU); one sort over all G*E*C rows on the key (group, token) puts each group's slots together,
      * by token, empty slots last.
      */
-    private NDArray combineRuns(NDArray expertOutputs) {
+    NDArray combineRuns(NDArray expertOutputs) {
         long d = expertOutputs.getShape().get(2);
         long slots = (long) experts * capacity;
         NDManager m = expertOutputs.getManager();
