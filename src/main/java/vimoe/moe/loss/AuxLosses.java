@@ -39,9 +39,13 @@ public final class AuxLosses {
         long experts = clean.getShape().get(2);
         NDArray threshold = k == 1 ? noisy.max(new int[] {2}, true) // t, (G, S, 1); cheaper than a sort
                 : noisy.topK(k, 2, true, true).get(0).get(":, :, {}:", k - 1);
-        NDArray z = threshold.sub(clean).div(constant(clean, noiseStd / experts));
-        NDArray p = z.div(constant(z, Math.sqrt(2))).erf().neg().add(constant(z, 1)).mul(constant(z, 0.5)); // 1 - Phi(z), (G, S, E)
-        return squaredCv(p.sum(new int[] {1})); // Load, (G, E)
+        long tokens = clean.getShape().get(1);
+        // 1 - Phi(z) = (1 - erf(z / sqrt 2)) / 2 with z = (t - L) / (sigma / E): summed over s before the
+        // affine map, so that only three operations touch (G, S, E)
+        NDArray erf = threshold.sub(clean).mul(constant(clean, experts / (noiseStd * Math.sqrt(2)))).erf();
+        NDArray sum = erf.sum(new int[] {1}); // (G, E)
+        NDArray load = sum.neg().add(constant(sum, tokens)).mul(constant(sum, 0.5)); // Load, (G, E)
+        return squaredCv(load);
     }
 
     /**

@@ -1,6 +1,8 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Top tokens per expert: Expert Choice. With {@link SelectionScore#GATES} this is Softmax Expert
@@ -22,6 +24,11 @@ final class ExpertChoiceRouter extends SparseRouter {
     @Override
     DeviceSelection.Selection select(NDArray scores, int capacity) {
         return DeviceSelection.expertChoice(scores, score.positiveOnly(), capacity);
+    }
+
+    @Override
+    DeviceSelection.Selection select(double[] scores, Shape shape, int capacity, NDManager manager) {
+        return HostSelection.expertChoice(scores, shape, score.positiveOnly(), capacity, manager);
     }
 
     @Override

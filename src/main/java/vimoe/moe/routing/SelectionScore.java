@@ -36,35 +36,32 @@ public enum SelectionScore {
     }
 
     /**
-     * The (G, S, E) scores of G groups, on the gates' device; no gradient flows through them.
+     * The (G, S, E) scores of G groups read to the host, for gates on a CPU, or {@code null} where the
+     * gates (Sinkhorn: the logits) are not finite: a diverged model then takes the tensor program
+     * ({@link #onDevice}), which passes the NaN on to the loss instead of failing.
      *
-     * <p>The Sinkhorn and k-sparse OT scores on a CPU come from the Java-array solvers, group by
-     * group in parallel. Their tensor programs ({@link #onDevice}) spend two (Sinkhorn) and some 40
-     * (OT) engine calls per iteration on small (G, S, E) tensors: on 2 cores, micro (G = 128, S = 49,
-     * E = 8), one MoE layer's forward pass took 20 ms against 5 ms (Sinkhorn) and 270 ms against 50
-     * ms on a loaded machine (OT). On a CPU reading the gates is a memory copy, not the wait for a
-     * queue that it is on a GPU. Scores that are not finite (a diverged model) take the tensor
-     * program, which passes the NaN on to the loss instead of failing.
+     * <p>The Sinkhorn and k-sparse OT scores come from the Java-array solvers, group by group in
+     * parallel. Their tensor programs spend two (Sinkhorn) and some 40 (OT) engine calls per
+     * iteration on small (G, S, E) tensors: on 2 cores, micro (G = 128, S = 49, E = 8), one MoE
+     * layer's forward pass took 20 ms against 5 ms (Sinkhorn) and 270 ms against 50 ms on a loaded
+     * machine (OT). On a CPU reading the gates is a memory copy, not the wait for a queue that it is
+     * on a GPU.
      *
      * @param gates G, (G, S, E)
      * @param logits L~, (G, S, E)
      * @param capacity C
+     * @return row-major (G, S, E) scores
      */
-    NDArray of(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-        if (this != GATES && !gates.getDevice().isGpu()) {
-            return onHost(gates, logits, spec, capacity);
+    double[] onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
+        if (this == GATES) {
+            return HostSelection.read(gates);
         }
-        return onDevice(gates, logits, spec, capacity);
-    }
-
-    /** The scores by the Java-array reference, groups in parallel, as a float64 tensor on the gates' device. */
-    NDArray onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
         ai.djl.ndarray.types.Shape shape = gates.getShape();
         int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
         double[][][] g = SparseRouter.toJava(gates, groups, tokens, experts);
         double[][][] l = this == SINKHORN ? SparseRouter.toJava(logits, groups, tokens, experts) : g;
         if (!finite(this == SINKHORN ? l : g)) {
-            return onDevice(gates, logits, spec, capacity);
+            return null;
         }
         double[] flat = new double[groups * tokens * experts];
         java.util.stream.IntStream.range(0, groups).parallel().forEach(i -> {
@@ -73,7 +70,7 @@ public enum SelectionScore {
                 System.arraycopy(score[s], 0, flat, (i * tokens + s) * experts, experts);
             }
         });
-        return gates.getManager().create(flat, shape).toDevice(gates.getDevice(), false);
+        return flat;
     }
 
     private static boolean finite(double[][][] a) {
@@ -89,7 +86,7 @@ public enum SelectionScore {
         return true;
     }
 
-    /** The scores as tensor programs on the gates' device (see {@link #of(NDArray, NDArray, RouterSpec, int)}). */
+    /** The scores as tensor programs on the gates' device, no gradient flowing through them (GPUs, and non-finite gates on a CPU). */
     NDArray onDevice(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
         return switch (this) {
             case GATES -> gates.stopGradient();

@@ -1,6 +1,7 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.stream.IntStream;
@@ -30,8 +31,11 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
     /** Fills one group's slots from its S x E scores (the Java-array reference). */
     abstract GroupSlots select(double[][] scores, int capacity);
 
-    /** Fills the slots of G groups from their (G, S, E) scores on the device. */
+    /** Fills the slots of G groups from their (G, S, E) scores by tensor programs on their device ({@link DeviceSelection}). */
     abstract DeviceSelection.Selection select(NDArray scores, int capacity);
+
+    /** Fills the slots of G groups from their (G, S, E) scores read to the host ({@link HostSelection}). */
+    abstract DeviceSelection.Selection select(double[] scores, Shape shape, int capacity, NDManager manager);
 
     /** K for the under-K metric and the load loss. */
     abstract int k();
@@ -50,7 +54,10 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
         }
         int capacity = Capacity.of(tokens, experts, spec);
         NDArray gates = noisy.softmax(2); // G, (G, S, E)
-        DeviceSelection.Selection chosen = select(score.of(gates, noisy, spec, capacity), capacity);
+        double[] onHost = gates.getDevice().isGpu() ? null : score.onHost(gates, noisy, spec, capacity);
+        DeviceSelection.Selection chosen = onHost != null
+                ? select(onHost, shape, capacity, gates.getManager())
+                : select(score.onDevice(gates, noisy, spec, capacity), capacity);
         return new SparsePlan(chosen.slotToken(), chosen.tokenExpert(), chosen.tokenPosition(), k(), gates,
                 spec.normalizeGates(), auxLoss(logits, gates),
                 this instanceof ExpertChoiceRouter);

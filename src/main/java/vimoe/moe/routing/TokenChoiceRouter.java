@@ -1,6 +1,8 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Top experts per token: Token Choice. With {@link SelectionScore#GATES} this is Softmax Token
@@ -22,6 +24,12 @@ final class TokenChoiceRouter extends SparseRouter {
     @Override
     DeviceSelection.Selection select(NDArray scores, int capacity) {
         return DeviceSelection.tokenChoice(scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
+    }
+
+    @Override
+    DeviceSelection.Selection select(double[] scores, Shape shape, int capacity, NDManager manager) {
+        return HostSelection.tokenChoice(scores, shape, score.positiveOnly(), spec.k(), capacity, spec.batchPriority(),
+                manager);
     }
 
     @Override

@@ -101,6 +101,24 @@ class DeviceRoutingEquivalenceTest {
                 expected[g] = r.select(score[g], capacity);
             }
             assertSameSlots(expected, plan.slots(), what);
+            DeviceSelection.Selection onHost = r.select(flat(score), s.getShape(), capacity, m);
+            assertSameSelection(chosen, onHost, what + " (host)");
+        }
+    }
+
+    /** The host selection builds the very index tensors of the device selection. */
+    private static void assertSameSelection(DeviceSelection.Selection device, DeviceSelection.Selection host,
+            String what) {
+        assertArrayEquals(device.slotToken().toLongArray(), host.slotToken().toLongArray(), what + ": slotToken");
+        assertEquals(device.tokenPosition().getShape(), host.tokenPosition().getShape(), what);
+        assertArrayEquals(device.tokenPosition().toLongArray(), host.tokenPosition().toLongArray(),
+                what + ": tokenPosition");
+        long[] position = device.tokenPosition().toLongArray();
+        long[] de = device.tokenExpert().toLongArray(), he = host.tokenExpert().toLongArray();
+        for (int i = 0; i < position.length; i++) {
+            if (position[i] >= 0) {
+                assertEquals(de[i], he[i], what + ": tokenExpert " + i);
+            }
         }
     }
 

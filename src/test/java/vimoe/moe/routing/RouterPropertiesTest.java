@@ -160,7 +160,7 @@ class RouterPropertiesTest {
      * here: Token Choice asks for the top K (priority by choice rank, then by BPR order), Expert
      * Choice takes the top C per expert; ties to the lower index; sparse-ot only on Pi > 0. The
      * score is recomputed from the same float64 gates (softmax on the same NDArray), or for Sinkhorn
-     * and k-sparse OT taken from the router's own computation on the device (that it matches the
+     * and k-sparse OT taken from the router's own computation on this CPU (that it matches the
      * Java-array Sinkhorn and OT is DeviceRoutingEquivalenceTest's business: scores that are equal in
      * exact arithmetic may differ in their last bit between the two, and ties go to the lower index).
      */
@@ -173,8 +173,7 @@ class RouterPropertiesTest {
             NDArray logits = c.array(m);
             RoutingPlan plan = Routers.create(c.spec).route(RouterLogits.of(logits));
             double[] gateFlat = logits.softmax(2).toType(DataType.FLOAT64, false).toDoubleArray();
-            double[] deviceScore = score(router).of(logits.softmax(2), logits, c.spec, plan.capacity())
-                    .toType(DataType.FLOAT64, false).toDoubleArray();
+            double[] deviceScore = score(router).onHost(logits.softmax(2), logits, c.spec, plan.capacity());
             int capacity = plan.capacity();
             double[][][][] dsp = plan.denseDispatch();
             for (int g = 0; g < groups; g++) {
