@@ -46,14 +46,20 @@ public final class Attention extends AbstractBlock {
         NDArray x = inputs.head(); // (B, T, D)
         Shape s = x.getShape();
         long b = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
-        NDArray fused = qkv.forward(ps, new NDList(x), training).head()
-                .reshape(b, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3, B, h, T, hd)
-        // q / sqrt(hd) (B, h, T, hd) is smaller than the scores (B, h, T, T); the constant is made once per device
-        NDArray q = fused.get(0).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice()));
-        NDArray k = fused.get(1), v = fused.get(2);
+        NDArray fused = qkv.forward(ps, new NDList(x), training).head().reshape(b, t, 3, heads, hd);
+        // one split, not three selects (a select's backward pass fills a zero tensor the size of all
+        // three), along the axis whose backward concatenation writes the fused layout directly
+        NDList parts = fused.split(3, 2);
+        NDArray q = head(parts.get(0)).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice())); // (B, h, T, hd)
+        NDArray k = head(parts.get(1)), v = head(parts.get(2));
         NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, T, T)
         NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d); // (B, T, D)
         return proj.forward(ps, new NDList(out), training);
+    }
+
+    /** (B, T, 1, h, hd) -> (B, h, T, hd). */
+    private static NDArray head(NDArray part) {
+        return part.squeeze(2).transpose(0, 2, 1, 3);
     }
 
     @Override
