@@ -16,11 +16,12 @@ import ai.djl.training.ParameterStore;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The fused flat AdamW update, clipping included, against the textbook update in float64, and
- * an update after the model's arrays were replaced (as a checkpoint load does).
+ * Every AdamW update path (flat groups, per parameter, host loops), clipping included, against the
+ * textbook update in float64, and an update after the model's arrays were replaced (as a checkpoint
+ * load does).
  */
 class AdamWTest {
     private static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
@@ -45,15 +46,15 @@ class AdamWTest {
         }
     }
 
-    @ParameterizedTest(name = "flat groups: {0}")
-    @ValueSource(booleans = {true, false})
-    void fusedUpdateEqualsTextbookAdamWWithClippingOverSeveralSteps(boolean flat) {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(AdamW.Mode.class)
+    void updateEqualsTextbookAdamWWithClippingOverSeveralSteps(AdamW.Mode mode) {
         Engine.getInstance().setRandomSeed(7);
         try (NDManager m = NDManager.newBaseManager()) {
             Linear linear = block(m);
             List<Parameter> ps = params(linear);
             double wd = 0.1;
-            AdamW opt = new AdamW(ps, wd, m).flatGroups(flat);
+            AdamW opt = new AdamW(ps, wd, m).mode(mode);
             double[][] w = new double[ps.size()][], mean = new double[ps.size()][], var = new double[ps.size()][];
             for (int i = 0; i < ps.size(); i++) {
                 w[i] = toDouble(ps.get(i).getArray().toFloatArray());
@@ -102,18 +103,19 @@ class AdamWTest {
                 }
             }
             assertEquals(lrs.length, opt.steps());
+            assertEquals(mode, opt.lastPath(), "the path asked for ran");
             assertTrue(clipped >= 2, "the test must clip on some steps; it clipped on " + clipped);
         }
     }
 
-    @ParameterizedTest(name = "flat groups: {0}")
-    @ValueSource(booleans = {true, false})
-    void aReplacedParameterArrayIsUpdatedAfterItsReplacement(boolean flat) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(AdamW.Mode.class)
+    void aReplacedParameterArrayIsUpdatedAfterItsReplacement(AdamW.Mode mode) throws Exception {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager m = NDManager.newBaseManager()) {
             Linear linear = block(m);
             List<Parameter> ps = params(linear);
-            AdamW opt = new AdamW(ps, 0, m).flatGroups(flat);
+            AdamW opt = new AdamW(ps, 0, m).mode(mode);
             backward(linear, m);
             opt.step(1e-2);
             // as a checkpoint load does: the parameters get new array objects
