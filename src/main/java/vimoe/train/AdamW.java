@@ -6,13 +6,20 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.Device;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
 import ai.djl.ndarray.types.DataType;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import vimoe.model.Constants;
 import vimoe.model.EncodedLayout;
+import vimoe.moe.routing.HostPaths;
 
 /**
  * AdamW (Loshchilov and Hutter, arXiv 1711.05101) with decoupled weight decay applied only to
@@ -22,8 +29,10 @@ import vimoe.model.EncodedLayout;
  *
  * <p>Speed: on a GPU, where every engine call is a launch, before the first update the parameters
  * of each decay group, and their moments, are moved into one flat array per group, each parameter
- * becoming a view of its slice, and an update is one concatenation of the gradients and one call
- * of the engine's fused in-place AdamW per group; nothing is read back to the host. When the
+ * becoming a view of its slice, and an update is one call of the engine's fused in-place AdamW per
+ * group; nothing is read back to the host. A step whose forward pass reads the parameters through
+ * {@link #trainingStore} gets one flat gradient per group from the backward pass (see there);
+ * otherwise the update concatenates the parameters' gradients and zeroes them. When the
  * model's arrays are replaced (a checkpoint loaded into it) the groups are rebuilt. On a CPU, where
  * the memory is the host's, float32 parameters are updated by Java loops in place (see
  * {@link #hostUpdate}); other types by the fused call per parameter (see {@link #parameterUpdate}).
@@ -44,6 +53,10 @@ public final class AdamW {
     private Mode lastPath;
     /** How to update; null: flat groups on a GPU, host loops on a CPU (float32 arrays), else per parameter. */
     private Mode mode;
+    /** Each group's fresh leaf of the step begun by {@link #trainingStore}, in group order; null otherwise. */
+    private List<NDArray> leaves;
+    /** Whether the last step took its gradients from the leaves of {@link #trainingStore}. */
+    private boolean lastFromLeaves;
     /** The parameter arrays found to be updatable in place through a host view. */
     private final java.util.Set<NDArray> aliased = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
@@ -75,6 +88,60 @@ public final class AdamW {
         }
     }
 
+    /**
+     * The parameter store for the forward pass of one training step. On the flat path (a GPU) each
+     * decay group's flat weights are detached as a fresh leaf that requires a gradient, and the
+     * parameters are read as views of its split (one engine call per group, then views): the
+     * backward pass writes one flat gradient per group by a single concatenation, where otherwise
+     * each parameter accumulates its own (a kernel each) and must be zeroed after the update (another
+     * kernel each), and the update concatenates them again. Elsewhere the plain store. The next
+     * {@link #step(double, double, NDManager)} takes the gradients from these leaves.
+     *
+     * @param manager the step's manager: the leaves and views live there
+     */
+    public ParameterStore trainingStore(NDManager manager) {
+        leaves = null;
+        if ((mode != null ? mode : defaultMode()) != Mode.FLAT_GROUPS) {
+            return new ParameterStore(manager, false);
+        }
+        flatten();
+        List<NDArray> fresh = new ArrayList<>(groups.size());
+        Map<Parameter, NDArray> values = new IdentityHashMap<>();
+        for (Group g : groups) {
+            NDArray leaf = g.weights().stopGradient();
+            leaf.attach(manager);
+            leaf.setRequiresGradient(true);
+            long[] sizes = new long[g.members().length];
+            for (int j = 0; j < sizes.length; j++) {
+                sizes[j] = params.get(g.members()[j]).getArray().size();
+            }
+            NDList parts = JniUtils.split((PtNDArray) leaf, sizes, 0); // split_with_sizes: its backward is one cat
+            for (int j = 0; j < sizes.length; j++) {
+                Parameter p = params.get(g.members()[j]);
+                values.put(p, parts.get(j).reshape(p.getArray().getShape()));
+            }
+            fresh.add(leaf);
+        }
+        leaves = fresh;
+        return new StepStore(manager, values);
+    }
+
+    /** A store that answers with the given arrays (views of the step's leaves) for its parameters. */
+    private static final class StepStore extends ParameterStore {
+        private final Map<Parameter, NDArray> values;
+
+        StepStore(NDManager manager, Map<Parameter, NDArray> values) {
+            super(manager, false);
+            this.values = values;
+        }
+
+        @Override
+        public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            NDArray v = values.get(parameter);
+            return v != null && v.getDevice().equals(device) ? v : super.getValue(parameter, device, training);
+        }
+    }
+
     /** Updates every parameter from its gradient at learning rate {@code lr}, then zeroes the gradients. */
     public void step(double lr) {
         step(lr, 0, manager).close();
@@ -97,12 +164,22 @@ public final class AdamW {
         step++;
         double c1 = 1 - Math.pow(BETA1, step), c2 = 1 - Math.pow(BETA2, step);
         float corrected = (float) (lr * Math.sqrt(c2) / c1), eps = (float) (EPS * Math.sqrt(c2));
+        List<NDArray> stepLeaves = leaves;
+        leaves = null;
         try (NDScope scope = new NDScope()) { // temporaries, and the gradient handles, die here
+            Mode chosen = mode != null ? mode : defaultMode();
+            lastFromLeaves = chosen == Mode.FLAT_GROUPS && stepLeaves != null;
+            if (lastFromLeaves) {
+                lastPath = chosen;
+                NDArray norm = leafUpdate(stepLeaves, lr, maxNorm, corrected, eps);
+                norm.attach(manager);
+                NDScope.unregister(norm);
+                return norm;
+            }
             NDList grads = new NDList(params.size());
             for (Parameter p : params) {
                 grads.add(p.getArray().getGradient());
             }
-            Mode chosen = mode != null ? mode : defaultMode();
             if (chosen == Mode.HOST && !hostViewsAlias()) {
                 chosen = Mode.PER_PARAMETER;
             }
@@ -123,7 +200,7 @@ public final class AdamW {
 
     private Mode defaultMode() {
         NDArray first = params.get(0).getArray();
-        if (first.getDevice().isGpu()) {
+        if (!HostPaths.allowed(first)) {
             return Mode.FLAT_GROUPS;
         }
         boolean float32 = params.stream().allMatch(p -> p.getArray().getDataType() == DataType.FLOAT32);
@@ -217,8 +294,23 @@ public final class AdamW {
     }
 
     /**
-     * The update on flat groups (on a GPU): one concatenation of the gradients and one fused call
-     * per group, few launches.
+     * The update on flat groups from the flat gradients of the leaves of {@link #trainingStore}:
+     * one fused call per group, nothing to concatenate or zero.
+     *
+     * @return the gradient norm before clipping
+     */
+    private NDArray leafUpdate(List<NDArray> stepLeaves, double lr, double maxNorm, float corrected, float eps) {
+        List<NDArray> flat = new ArrayList<>(stepLeaves.size()); // per group, its gradient (N)
+        for (NDArray leaf : stepLeaves) {
+            NDArray grad = leaf.getGradient(); // null when no parameter of the group took part
+            flat.add(grad != null ? grad : leaf.zerosLike());
+        }
+        return groupUpdate(flat, lr, maxNorm, corrected, eps);
+    }
+
+    /**
+     * The update on flat groups (on a GPU) from the parameters' own gradients: one concatenation of
+     * the gradients and one fused call per group, few launches.
      *
      * @return the gradient norm before clipping
      */
@@ -232,6 +324,11 @@ public final class AdamW {
             }
             flat.add(parts.size() == 1 ? parts.head() : NDArrays.concat(parts));
         }
+        return groupUpdate(flat, lr, maxNorm, corrected, eps);
+    }
+
+    /** Clips the groups' flat gradients (N) together and updates each group by one fused call; returns the norm. */
+    private NDArray groupUpdate(List<NDArray> flat, double lr, double maxNorm, float corrected, float eps) {
         NDArray norm = flat.size() == 1 ? flat.get(0).norm()
                 : NDArrays.stack(new NDList(flat.stream().map(NDArray::norm).toList())).norm();
         clip(flat, norm, maxNorm);
@@ -370,6 +467,11 @@ public final class AdamW {
     /** The update path of the last step, for tests. */
     Mode lastPath() {
         return lastPath;
+    }
+
+    /** Whether the last step took its gradients from the leaves of {@link #trainingStore}, for tests. */
+    boolean lastFromLeaves() {
+        return lastFromLeaves;
     }
 
     /** Steps taken so far. */

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -290,7 +289,7 @@ public final class Trainer {
         NDArray total;
         NDArray correct;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDList out = model.forward(new ParameterStore(manager, false), new NDList(images), true);
+            NDList out = model.forward(optimizer.trainingStore(manager), new NDList(images), true);
             NDArray logits = out.get(0);
             total = Losses.smoothedCrossEntropy(logits, labels, labelSmoothing).add(out.get(1));
             gc.backward(total);

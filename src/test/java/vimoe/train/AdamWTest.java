@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -105,6 +106,51 @@ class AdamWTest {
             assertEquals(lrs.length, opt.steps());
             assertEquals(mode, opt.lastPath(), "the path asked for ran");
             assertTrue(clipped >= 2, "the test must clip on some steps; it clipped on " + clipped);
+        }
+    }
+
+    /** Two linear layers (4 -> 3 -> 2): two parameters in each decay group, so the leaves are split. */
+    private static SequentialBlock twoLayers(NDManager m) {
+        SequentialBlock net = new SequentialBlock().add(Linear.builder().setUnits(3).build())
+                .add(Linear.builder().setUnits(2).build());
+        net.initialize(m, DataType.FLOAT32, new Shape(2, 4));
+        return net;
+    }
+
+    @Test
+    void theTrainingStoresFlatLeavesGiveTheUpdateOfThePlainStore() {
+        Engine.getInstance().setRandomSeed(3);
+        try (NDManager m = NDManager.newBaseManager()) {
+            SequentialBlock a = twoLayers(m), b = twoLayers(m);
+            List<Parameter> pa = a.getParameters().values().stream().toList();
+            List<Parameter> pb = b.getParameters().values().stream().toList();
+            for (int i = 0; i < pa.size(); i++) {
+                pb.get(i).getArray().set(pa.get(i).getArray().toFloatArray());
+            }
+            AdamW flat = new AdamW(pa, 0.1, m).mode(AdamW.Mode.FLAT_GROUPS);
+            AdamW plain = new AdamW(pb, 0.1, m).mode(AdamW.Mode.PER_PARAMETER);
+            double[] maxNorms = {0, 0.5, 0, 0.2};
+            for (int t = 0; t < maxNorms.length; t++) {
+                try (NDManager s = m.newSubManager()) {
+                    NDArray x = s.randomNormal(new Shape(2, 4)), r = s.randomNormal(new Shape(2, 2));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(a.forward(flat.trainingStore(s), new NDList(x), true).head().mul(r).sum());
+                    }
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(b.forward(plain.trainingStore(s), new NDList(x), true).head().mul(r).sum());
+                    }
+                    float na = flat.step(1e-2, maxNorms[t], s).getFloat(), nb = plain.step(1e-2, maxNorms[t], s).getFloat();
+                    assertEquals(nb, na, 1e-6 * nb, "gradient norm at step " + t);
+                }
+                assertTrue(flat.lastFromLeaves(), "the flat path took the leaves' gradients");
+                assertTrue(!plain.lastFromLeaves(), "the per-parameter path has no leaves");
+                for (int i = 0; i < pa.size(); i++) {
+                    float[] got = pa.get(i).getArray().toFloatArray(), want = pb.get(i).getArray().toFloatArray();
+                    for (int j = 0; j < got.length; j++) {
+                        assertEquals(want[j], got[j], 1e-6, pa.get(i).getName() + "[" + j + "] after step " + t);
+                    }
+                }
+            }
         }
     }
 

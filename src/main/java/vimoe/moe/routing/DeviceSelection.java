@@ -73,7 +73,7 @@ final class DeviceSelection {
      * @return (..., k) int64 indices into the last axis
      */
     static NDArray topIndices(NDArray x, int k) {
-        return topIndices(x, k, !x.getDevice().isGpu());
+        return topIndices(x, k, HostPaths.allowed(x));
     }
 
     /** {@link #topIndices(NDArray, int)}, trying a plain top-k first only when {@code tryPlain}. */

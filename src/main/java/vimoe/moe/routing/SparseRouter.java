@@ -54,7 +54,7 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
         }
         int capacity = Capacity.of(tokens, experts, spec);
         NDArray gates = noisy.softmax(2); // G, (G, S, E)
-        double[] onHost = gates.getDevice().isGpu() ? null : score.onHost(gates, noisy, spec, capacity);
+        double[] onHost = HostPaths.allowed(gates) ? score.onHost(gates, noisy, spec, capacity) : null;
         DeviceSelection.Selection chosen = onHost != null
                 ? select(onHost, shape, capacity, gates.getManager())
                 : select(score.onDevice(gates, noisy, spec, capacity), capacity);
