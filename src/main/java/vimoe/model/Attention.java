@@ -46,20 +46,19 @@ public final class Attention extends AbstractBlock {
         NDArray x = inputs.head(); // (B, T, D)
         Shape s = x.getShape();
         long b = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
-        NDArray fused = qkv.forward(ps, new NDList(x), training).head().reshape(b, t, 3, heads, hd);
-        // one split, not three selects (a select's backward pass fills a zero tensor the size of all
-        // three), along the axis whose backward concatenation writes the fused layout directly
-        NDList parts = fused.split(3, 2);
-        NDArray q = head(parts.get(0)).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice())); // (B, h, T, hd)
-        NDArray k = head(parts.get(1)), v = head(parts.get(2));
-        NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, T, T)
-        NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d); // (B, T, D)
-        return proj.forward(ps, new NDList(out), training);
-    }
-
-    /** (B, T, 1, h, hd) -> (B, h, T, hd). */
-    private static NDArray head(NDArray part) {
-        return part.squeeze(2).transpose(0, 2, 1, 3);
+        // the projections on (B*T, D) rows: one addmm each, where a (B, T, D) input takes a matmul
+        // and a separate bias addition, forward and backward
+        NDArray fused = qkv.forward(ps, new NDList(x.reshape(b * t, d)), training).head(); // (B*T, 3D)
+        // (B, T, 3, h, hd) -> (3, B, h, T, hd) in one copy; split along the leading axis, each of
+        // q, k, v is a contiguous (B*h, T, hd) block for plain batched products (a 4-D matmul
+        // expands and copies its operands), and the split's backward is one concatenation
+        NDList qkvHeads = fused.reshape(b, t, 3, heads, hd).transpose(2, 0, 3, 1, 4).reshape(3 * b * heads, t, hd)
+                .split(3, 0);
+        NDArray q = qkvHeads.get(0).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice()));
+        NDArray k = qkvHeads.get(1), v = qkvHeads.get(2);
+        NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(-1); // (B*h, T, T)
+        NDArray out = weights.batchMatMul(v).reshape(b, heads, t, hd).transpose(0, 2, 1, 3).reshape(b * t, d);
+        return new NDList(proj.forward(ps, new NDList(out), training).head().reshape(b, t, d));
     }
 
     @Override

@@ -101,7 +101,9 @@ public final class VisionTransformer extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray images = inputs.head(); // (B, Ch, H, W)
         var device = images.getDevice();
-        NDArray x = patchEmbedding.forward(ps, new NDList(patchify(images)), training).head(); // (B, N, D)
+        NDArray patches = patchify(images); // (B*N, Ch*P*P): one addmm, as in Attention
+        long b = images.getShape().get(0);
+        NDArray x = patchEmbedding.forward(ps, new NDList(patches), training).head().reshape(b, -1, config.width()); // (B, N, D)
         if (classToken != null) {
             NDArray cls = ps.getValue(classToken, device, training).broadcast(x.getShape().get(0), 1, x.getShape().get(2));
             x = NDArrays.concat(new NDList(cls, x), 1); // (B, N+1, D)
@@ -124,11 +126,11 @@ public final class VisionTransformer extends AbstractBlock {
         return new NDList(logits, aux, features);
     }
 
-    /** (B, Ch, H, W) -> (B, N, Ch*p*p), patches in row-major order. */
+    /** (B, Ch, H, W) -> (B*N, Ch*p*p), patches in row-major order, image by image. */
     private NDArray patchify(NDArray images) {
         Shape s = images.getShape();
         long b = s.get(0), c = s.get(1), p = config.patchSize(), gh = s.get(2) / p, gw = s.get(3) / p;
-        return images.reshape(b, c, gh, p, gw, p).transpose(0, 2, 4, 1, 3, 5).reshape(b, gh * gw, c * p * p);
+        return images.reshape(b, c, gh, p, gw, p).transpose(0, 2, 4, 1, 3, 5).reshape(b * gh * gw, c * p * p);
     }
 
     @Override
