@@ -134,7 +134,7 @@ public final class SparseTransport {
         NDArray v = z.topK(kept, axis, true, true).get(0); // (..., kept), descending
         NDArray t = v.get(new NDIndex("..., {}:", kept - 1));
         NDArray greater = z.gt(t), equal = z.eq(t);
-        NDArray room = Scalars.constant(z, kept, DataType.INT64)
+        NDArray room = Scalars.fresh(z, kept, DataType.INT64)
                 .sub(greater.toType(DataType.INT64, false).sum(new int[] {axis}, true));
         NDArray member = greater.logicalOr(equal.logicalAnd(
                 equal.toType(DataType.INT64, false).cumSum(axis).lte(room)));
