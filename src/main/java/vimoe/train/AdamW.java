@@ -12,6 +12,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -118,7 +119,8 @@ public final class AdamW {
             NDList parts = JniUtils.split((PtNDArray) leaf, sizes, 0); // split_with_sizes: its backward is one cat
             for (int j = 0; j < sizes.length; j++) {
                 Parameter p = params.get(g.members()[j]);
-                values.put(p, parts.get(j).reshape(p.getArray().getShape()));
+                Shape shape = p.getArray().getShape(); // a 1-D piece is already the parameter: no view node
+                values.put(p, shape.dimension() == 1 ? parts.get(j) : parts.get(j).reshape(shape));
             }
             fresh.add(leaf);
         }

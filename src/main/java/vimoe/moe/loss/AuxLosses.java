@@ -45,8 +45,8 @@ public final class AuxLosses {
         // affine map, so that only three operations touch (G, S, E)
         NDArray erf = threshold.sub(clean).mul(constant(clean, experts / (noiseStd * Math.sqrt(2)))).erf();
         NDArray sum = erf.sum(new int[] {1}); // (G, E)
-        NDArray load = sum.neg().add(constant(sum, tokens)).mul(constant(sum, 0.5)); // Load, (G, E)
-        return squaredCv(load);
+        // Load = (S - sum) / 2; the squared CV does not change with a positive factor, so the 1/2 is left out
+        return squaredCv(constant(sum, tokens).sub(sum));
     }
 
     /**

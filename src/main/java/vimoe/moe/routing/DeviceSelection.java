@@ -46,9 +46,9 @@ final class DeviceSelection {
         Shape shape = x.getShape();
         int axis = shape.dimension() - 1;
         long n = shape.get(axis);
-        NDArray unique = uniqueKey(x);
+        NDArray unique = uniqueKey(x, true);
         if (unique != null) {
-            return unique.argSort(axis, false);
+            return unique.argSort(axis, true); // the negated key ascending: no flip after the sort
         }
         NDArray p = x.argSort(axis, false);
         if (n == 1) {
@@ -91,7 +91,7 @@ final class DeviceSelection {
                 return top.get(1).get(new NDIndex("..., :{}", k));
             }
         }
-        NDArray unique = uniqueKey(x);
+        NDArray unique = uniqueKey(x, false);
         if (unique != null) {
             return unique.topK(k, axis, true, true).get(1);
         }
@@ -114,8 +114,9 @@ final class DeviceSelection {
      * strictly decreasing in i; float64 rounding (2^-53 relative) cannot close either gap.
      *
      * @param x (..., N) of a type float32 holds exactly
+     * @param negated the key's negation instead, which orders ascending as the key descending
      */
-    static NDArray uniqueKey(NDArray x) {
+    static NDArray uniqueKey(NDArray x, boolean negated) {
         DataType type = x.getDataType();
         Shape shape = x.getShape();
         long n = shape.get(shape.dimension() - 1);
@@ -126,7 +127,8 @@ final class DeviceSelection {
         NDArray v = x.toType(DataType.FLOAT64, false);
         NDArray index = x.getManager().arange(0, (int) n, 1, DataType.FLOAT64, x.getDevice());
         NDArray step = v.abs().mul(Scalars.constant(v, 0x1p-40)).add(Scalars.constant(v, 0x1p-1000));
-        return v.sub(step.mul(index));
+        NDArray offset = step.mul(index);
+        return negated ? offset.sub(v) : v.sub(offset);
     }
 
     /**
@@ -167,9 +169,9 @@ final class DeviceSelection {
         }
         NDArray none = Scalars.constant(earlier, -1);
         NDArray position = NDArrays.where(granted, earlier, none).reshape(groups, k, tokens); // (G, K, S) by priority
-        if (order != null) {
-            NDArray inverse = order.argSort(1, true).expandDims(1).broadcast(new Shape(groups, k, tokens));
-            position = position.gather(inverse, 2); // back to token order
+        if (order != null) { // back to token order: the entry at priority p belongs to token order[p]
+            position = m.zeros(position.getShape(), DataType.INT64, score.getDevice())
+                    .scatter(order.expandDims(1).broadcast(new Shape(groups, k, tokens)), position, 2);
         }
         position = position.transpose(0, 2, 1); // (G, S, K)
         NDArray held = position.gte(Scalars.constant(position, 0));

@@ -208,11 +208,22 @@ public final class SparsePlan implements RoutingPlan {
     }
 
     /**
-     * The rows of a (N, D) table at int64 indices, (I) -> (I, D). PyTorch's embedding lookup is the
-     * cheapest row gather forward and backward (its backward a dense scatter-add; on 2 CPU cores,
-     * 7,168 rows of 64 from 6,272: 0.12 ms and 0.70 ms against 0.33 ms and 0.92 ms for an indexed get).
+     * The rows of a (N, D) table at int64 indices, (I) -> (I, D). On a CPU PyTorch's embedding lookup
+     * is the cheapest row gather forward and backward (its backward a dense scatter-add; on 2 CPU
+     * cores, 7,168 rows of 64 from 6,272: 0.12 ms and 0.70 ms against 0.33 ms and 0.92 ms for an
+     * indexed get). On a GPU its backward sorts the indices (some fifteen launches, 0.14 ms of host
+     * time per call on an H200), so there the rows are gathered along axis 0 with the index
+     * broadcast over D: the backward pass is one scatter-add into zeros.
      */
     static NDArray rows(NDArray table, NDArray index) {
+        return rows(table, index, !HostPaths.allowed(table));
+    }
+
+    /** {@link #rows(NDArray, NDArray)} by a gather ({@code gather}) or by the embedding lookup. */
+    static NDArray rows(NDArray table, NDArray index, boolean gather) {
+        if (gather) {
+            return table.gather(index.reshape(-1, 1).broadcast(index.size(), table.getShape().get(1)), 0);
+        }
         if (table instanceof PtNDArray t && index instanceof PtNDArray i) {
             return JniUtils.embedding(i, t, false);
         }

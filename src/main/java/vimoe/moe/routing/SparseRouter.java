@@ -77,19 +77,23 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
 
     /** The weighted sum of the enabled auxiliary losses; a scalar 0 when none is enabled. */
     private NDArray auxLoss(RouterLogits logits, NDArray gates) {
-        NDArray loss = gates.getManager().zeros(new Shape(), gates.getDataType(), gates.getDevice());
+        NDArray loss = null;
         if (spec.importanceWeight() > 0) {
-            loss = loss.add(Scalars.mul(AuxLosses.importance(gates), spec.importanceWeight()));
+            loss = plus(loss, Scalars.mul(AuxLosses.importance(gates), spec.importanceWeight()));
         }
         if (spec.loadWeight() > 0 && logits.noiseStd() > 0) {
-            loss = loss.add(Scalars.mul(AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), k()),
+            loss = plus(loss, Scalars.mul(AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), k()),
                     spec.loadWeight()));
         }
         if (spec.zLossWeight() > 0) {
-            loss = loss.add(Scalars.mul(AuxLosses.zLoss(logits.clean()), spec.zLossWeight()));
+            loss = plus(loss, Scalars.mul(AuxLosses.zLoss(logits.clean()), spec.zLossWeight()));
         }
-        return loss;
+        return loss != null ? loss : gates.getManager().zeros(new Shape(), gates.getDataType(), gates.getDevice());
+    }
 
+    /** {@code a + b}, or {@code b} when there is no {@code a} yet. */
+    private static NDArray plus(NDArray a, NDArray b) {
+        return a == null ? b : a.add(b);
     }
 
     /** Copies a (G, S, E) array into Java doubles. */
