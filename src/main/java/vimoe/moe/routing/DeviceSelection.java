@@ -125,7 +125,7 @@ final class DeviceSelection {
             return null;
         }
         NDArray v = x.toType(DataType.FLOAT64, false);
-        NDArray index = x.getManager().arange(0, (int) n, 1, DataType.FLOAT64, x.getDevice());
+        NDArray index = Scalars.cached(x, "float64 range " + n, c -> c.arange(0, (int) n, 1, DataType.FLOAT64, x.getDevice()));
         NDArray step = v.abs().mul(Scalars.constant(v, 0x1p-40)).add(Scalars.constant(v, 0x1p-1000));
         NDArray offset = step.mul(index);
         return negated ? offset.sub(v) : v.sub(offset);
@@ -156,8 +156,8 @@ final class DeviceSelection {
         // (G, K*S): all first choices in priority order, then all second choices, ...
         NDArray wanted = requests.transpose(0, 2, 1).reshape(groups, k * tokens);
         // one-hot rows by comparison with 0..E-1 (DJL's oneHot range-checks its input on the host)
-        NDArray hot = wanted.expandDims(2).eq(m.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
-                .reshape(1, 1, experts)).toType(DataType.INT64, false); // (G, K*S, E)
+        NDArray hot = wanted.expandDims(2).eq(Scalars.range(score, 0, experts, 1, 1, 1, experts))
+                .toType(DataType.INT64, false); // (G, K*S, E)
         if (valid != null) {
             hot = hot.mul(valid.transpose(0, 2, 1).reshape(groups, k * tokens, 1).toType(DataType.INT64, false));
         }
@@ -178,8 +178,9 @@ final class DeviceSelection {
         long slots = experts * capacity;
         NDArray slot = NDArrays.where(held, choice.mul(Scalars.constant(choice, capacity)).add(position),
                 Scalars.constant(position, slots)); // e*C + c, or the dump column E*C
-        NDArray token = m.arange(0, (int) tokens, 1, DataType.INT64, score.getDevice())
-                .reshape(1, tokens, 1).broadcast(new Shape(groups, tokens, k));
+        NDArray token = Scalars.cached(score, "token of request " + groups + " " + tokens + " " + k,
+                c -> c.arange(0, (int) tokens, 1, DataType.INT64, score.getDevice()).reshape(1, tokens, 1)
+                        .repeat(0, groups).repeat(2, k)); // (G, S, K)
         NDArray slotToken = m.full(new Shape(groups, slots + 1), -1, DataType.INT64, score.getDevice())
                 .scatter(slot.reshape(groups, tokens * k), token.reshape(groups, tokens * k), 1)
                 .get(new NDIndex(":, :{}", slots)).reshape(groups, experts, capacity);
@@ -207,12 +208,14 @@ final class DeviceSelection {
             target = NDArrays.where(ok, target, Scalars.constant(target, tokens)); // dump column S
         }
         // position[g, e, s] = c where token s sits in slot (e, c), else -1
-        NDArray c = m.arange(0, capacity, 1, DataType.INT64, score.getDevice())
-                .reshape(1, 1, capacity).broadcast(new Shape(groups, experts, capacity));
+        NDArray c = Scalars.cached(score, "slot of expert " + groups + " " + experts + " " + capacity,
+                cm -> cm.arange(0, capacity, 1, DataType.INT64, score.getDevice()).reshape(1, 1, capacity)
+                        .repeat(0, groups).repeat(1, experts)); // (G, E, C)
         NDArray position = m.full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, score.getDevice())
                 .scatter(target, c, 2).get(new NDIndex("..., :{}", tokens)).transpose(0, 2, 1); // (G, S, E)
-        NDArray expert = m.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
-                .reshape(1, 1, experts).broadcast(new Shape(groups, tokens, experts));
+        NDArray expert = Scalars.cached(score, "expert of token " + groups + " " + tokens + " " + experts,
+                cm -> cm.arange(0, (int) experts, 1, DataType.INT64, score.getDevice()).reshape(1, 1, experts)
+                        .repeat(0, groups).repeat(1, tokens)); // (G, S, E)
         return new Selection(slotToken, expert, position);
     }
 }

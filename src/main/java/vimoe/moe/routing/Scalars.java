@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,6 +30,7 @@ public final class Scalars {
     private static final int MAX_CACHED = 4096;
     private static final Map<Device, NDManager> MANAGERS = new ConcurrentHashMap<>();
     private static final Map<Key, NDArray> CACHE = new ConcurrentHashMap<>();
+    private static final Map<String, NDArray> INDEX_CACHE = new ConcurrentHashMap<>();
 
     private record Key(Device device, DataType type, long bits) {}
 
@@ -65,6 +67,42 @@ public final class Scalars {
             NDScope.unregister(made); // a step's scope must not close it
             return made;
         });
+    }
+
+    /**
+     * An array that depends only on shapes (an index pattern such as a reshaped range), made once per
+     * key and device by {@code make} in a manager that lives as long as the process, like the
+     * numbers of {@link #constant}; an operand only. Beyond the cache's size, made per call in
+     * {@code like}'s manager.
+     *
+     * @param key names the array and every number it depends on
+     * @param make builds the array in the given manager, on {@code like}'s device
+     */
+    public static NDArray cached(NDArray like, String key, Function<NDManager, NDArray> make) {
+        Device device = like.getDevice();
+        String full = key + " @" + device;
+        NDArray hit = INDEX_CACHE.get(full);
+        if (hit != null) {
+            return hit;
+        }
+        if (INDEX_CACHE.size() >= MAX_CACHED || !(like.getManager() instanceof PtNDManager)) {
+            return make.apply(like.getManager());
+        }
+        return INDEX_CACHE.computeIfAbsent(full, k -> {
+            NDManager manager = MANAGERS.computeIfAbsent(device, d -> NDManager.newBaseManager(d, "PyTorch"));
+            NDArray made;
+            try (NDScope scope = new NDScope()) { // the temporaries of make die here; the result stays
+                made = make.apply(manager);
+                NDScope.unregister(made);
+            }
+            return made;
+        });
+    }
+
+    /** The range start, start+step, ... below stop as int64, reshaped to {@code shape}; cached as {@link #cached}. */
+    public static NDArray range(NDArray like, long start, long stop, long step, long... shape) {
+        return cached(like, "range " + start + " " + stop + " " + step + " " + java.util.Arrays.toString(shape),
+                m -> m.arange(start, stop, step, DataType.INT64, like.getDevice()).reshape(shape));
     }
 
     /** The number {@code c} as a new scalar in {@code like}'s manager (a fill each call), for use as a receiver. */

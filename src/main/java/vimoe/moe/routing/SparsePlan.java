@@ -116,7 +116,7 @@ public final class SparsePlan implements RoutingPlan {
     public NDArray dispatch(NDArray x) {
         long d = x.getShape().get(2);
         NDManager m = x.getManager();
-        NDArray offset = m.arange(0, groups * tokens, tokens, DataType.INT64, x.getDevice()).reshape(1, groups, 1);
+        NDArray offset = Scalars.range(x, 0, groups * tokens, tokens, 1, groups, 1);
         NDArray index = slotToken.transpose(1, 0, 2).maximum(Scalars.constant(slotToken, 0)).add(offset); // (E, G, C)
         return rows(x.reshape((long) groups * tokens, d), index.reshape(-1))
                 .reshape(experts, (long) groups * capacity, d);
@@ -148,13 +148,14 @@ public final class SparsePlan implements RoutingPlan {
         NDArray token = slotToken.maximum(Scalars.constant(slotToken, 0));
         NDArray gate = gates.transpose(0, 2, 1).gather(token, 2).mul(filled.toType(gates.getDataType(), false));
         // slot (e, c) of group g sits in row (e*G + g)*C + c of the experts' output
-        NDArray row = m.arange(0, groups * capacity, capacity, DataType.INT64, device).reshape(groups, 1, 1)
-                .add(m.arange(0, groups * experts * capacity, groups * capacity, DataType.INT64, device).reshape(1, experts, 1))
-                .add(m.arange(0, capacity, 1, DataType.INT64, device).reshape(1, 1, capacity)); // (G, E, C)
+        NDArray row = Scalars.cached(expertOutputs, "slot rows " + groups + " " + experts + " " + capacity,
+                c -> c.arange(0, groups * capacity, capacity, DataType.INT64, device).reshape(groups, 1, 1)
+                        .add(c.arange(0, groups * slots, groups * capacity, DataType.INT64, device).reshape(1, experts, 1))
+                        .add(c.arange(0, capacity, 1, DataType.INT64, device).reshape(1, 1, capacity))); // (G, E, C)
         NDArray weighted = rows(expertOutputs.reshape(groups * slots, d), row.reshape(-1)).reshape(groups, slots, d)
                 .mul(gate.reshape(groups, slots, 1).toType(type, false));
         NDArray member = slotToken.reshape(groups, slots, 1)
-                .eq(m.arange(0, tokens, 1, DataType.INT64, device).reshape(1, 1, tokens)).toType(type, false); // (G, E*C, S)
+                .eq(Scalars.range(slotToken, 0, tokens, 1, 1, 1, tokens)).toType(type, false); // (G, E*C, S)
         return member.transpose(0, 2, 1).matMul(weighted); // (G, S, D)
     }
 
@@ -177,13 +178,13 @@ public final class SparsePlan implements RoutingPlan {
         NDArray gate = gates.transpose(2, 0, 1).gather(token, 2).mul(filled.toType(gates.getDataType(), false));
         NDArray weighted = expertOutputs.reshape(groups * slots, d)
                 .mul(gate.reshape(-1, 1)); // (E*G*C, D)
-        NDArray group = m.arange(0, groups * (tokens + 1), tokens + 1, DataType.INT64, device).reshape(1, groups, 1);
+        NDArray group = Scalars.range(slotToken, 0, groups * (tokens + 1), tokens + 1, 1, groups, 1);
         NDArray key = NDArrays.where(filled, token, Scalars.constant(token, tokens)).add(group); // (E, G, C)
         NDArray sorted = rows(weighted, key.reshape(-1).argSort(0, true)).reshape(groups, slots, d);
         NDArray running = NDArrays.concat(new NDList(m.zeros(new Shape(groups, 1, d), sorted.getDataType(), device),
                 sorted.cumSum(1)), 1).reshape(groups * (slots + 1), d); // (G*(E*C+1), D)
         NDArray count = tokenPosition.gt(none).sum(new int[] {2}); // slots per token, (G, S)
-        NDArray base = m.arange(0, groups * (slots + 1), slots + 1, DataType.INT64, device).reshape(groups, 1);
+        NDArray base = Scalars.range(slotToken, 0, groups * (slots + 1), slots + 1, groups, 1);
         NDArray end = count.cumSum(1).add(base);
         NDArray start = end.sub(count);
         NDArray y = rows(running, end.reshape(-1)).sub(rows(running, start.reshape(-1)));
@@ -195,8 +196,7 @@ public final class SparsePlan implements RoutingPlan {
         long d = expertOutputs.getShape().get(2);
         long perToken = tokenExpert.getShape().get(2);
         NDManager m = expertOutputs.getManager();
-        NDArray offset = m.arange(0, groups * capacity, capacity, DataType.INT64, expertOutputs.getDevice())
-                .reshape(groups, 1, 1);
+        NDArray offset = Scalars.range(expertOutputs, 0, groups * capacity, capacity, groups, 1, 1);
         // row of slot (e, c) of group g in (E*G*C, D): (e*G + g)*C + c
         NDArray row = tokenExpert.mul(Scalars.constant(tokenExpert, (long) groups * capacity)).add(offset)
                 .add(tokenPosition.maximum(Scalars.constant(tokenPosition, 0))); // (G, S, M)

@@ -139,7 +139,7 @@ public final class SparseTransport {
         NDArray member = greater.logicalOr(equal.logicalAnd(
                 equal.toType(DataType.INT64, false).cumSum(axis).lte(room)));
         NDArray one = Scalars.constant(z, 1);
-        NDArray rank = z.getManager().arange(1, kept + 1, 1, DataType.FLOAT64, z.getDevice());
+        NDArray rank = Scalars.cached(z, "float64 ranks " + kept, c -> c.arange(1, kept + 1, 1, DataType.FLOAT64, z.getDevice()));
         NDArray candidate = v.cumSum(axis).sub(one).div(rank); // (sum_{q<=r} v_q - 1) / r
         NDArray zero = Scalars.constant(z, 0);
         NDArray rho = v.sub(candidate).gt(zero).toType(DataType.INT64, false).cumProd(axis)
