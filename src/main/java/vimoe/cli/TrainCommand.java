@@ -79,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the whole run (default 0).")
     Long seed;
 
-    @Option(names = "--validation-size", paramLabel = "N", description = "Training images held out for validation (default: 10% of the training set, at most 5000).")
+    @Option(names = "--validation-size", paramLabel = "N", description = "Training images held out for validation (default: 10%% of the training set, at most 5000).")
     Integer validationSize;
 
     @Option(names = "--train-limit", paramLabel = "N", description = "Use only the first N training images.")
