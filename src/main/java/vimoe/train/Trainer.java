@@ -55,7 +55,8 @@ public final class Trainer {
         /**
          * After every step; {@code loss} and {@code accuracy} are the means over the steps since the
          * previous read, read every {@link #LOG_EVERY} steps, at the first step and at the end of
-         * each epoch (NaN before the first read), so that the step never waits for the device.
+         * each epoch, so that the step never waits for the device; between reads the last read
+         * values (NaN only before a process's first read).
          */
         default void onStep(int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {}
 
@@ -158,6 +159,8 @@ public final class Trainer {
         List<EpochSummary> summaries = new ArrayList<>();
         listener.onStart(config.epochs() * perEpoch, startEpoch * perEpoch);
         List<MoeLayer> layers = model.moeLayers();
+        // the last read carries over into the next epoch until that epoch's first read
+        double lastLoss = Double.NaN, lastAccuracy = Double.NaN;
         for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
             int[] order = permutation(train.size(), config.seed(), epoch);
             List<List<RoutingMetrics>> routing = new ArrayList<>();
@@ -169,7 +172,7 @@ public final class Trainer {
             try (NDManager epochManager = manager.newSubManager()) {
                 NDArray lossTotal = epochManager.zeros(new Shape(), DataType.FLOAT32);
                 NDArray correctTotal = epochManager.zeros(new Shape(), DataType.INT64);
-                double lastLoss = Double.NaN, lastAccuracy = Double.NaN, lossAtLastLog = 0;
+                double lossAtLastLog = 0;
                 long correctAtLastLog = 0;
                 int lastLogged = -1;
                 for (int i = 0; i < perEpoch; i++) {

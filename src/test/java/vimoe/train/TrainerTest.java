@@ -71,8 +71,17 @@ class TrainerTest {
 
     @Test
     void learnsTheSyntheticTask(@TempDir Path dir) throws Exception {
-        var result = TrainingRun.run(config("softmax-tc", 10, 32), splits(), dir, false, new Trainer.Listener() {}, QUIET);
+        List<String> notFinite = new java.util.ArrayList<>();
+        var result = TrainingRun.run(config("softmax-tc", 10, 32), splits(), dir, false, new Trainer.Listener() {
+            @Override
+            public void onStep(int step, double loss, double accuracy, double imagesPerSecond, double lr) {
+                if (!Double.isFinite(loss) || !Double.isFinite(accuracy)) {
+                    notFinite.add("step " + step + ": loss " + loss + ", accuracy " + accuracy);
+                }
+            }
+        }, QUIET);
         assertTrue(result.testAccuracy() > 0.9, "test accuracy " + result.testAccuracy());
+        assertEquals(List.of(), notFinite, "progress shows the last read values, never NaN (epochs start without a read)");
         for (String file : List.of("config.json", "metrics.jsonl", "result.json", "checkpoint/model.params")) {
             assertTrue(Files.isRegularFile(dir.resolve(file)), file);
         }
