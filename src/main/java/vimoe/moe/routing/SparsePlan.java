@@ -115,7 +115,6 @@ public final class SparsePlan implements RoutingPlan {
     @Override
     public NDArray dispatch(NDArray x) {
         long d = x.getShape().get(2);
-        NDManager m = x.getManager();
         NDArray offset = Scalars.range(x, 0, groups * tokens, tokens, 1, groups, 1);
         NDArray index = slotToken.transpose(1, 0, 2).maximum(Scalars.constant(slotToken, 0)).add(offset); // (E, G, C)
         return rows(x.reshape((long) groups * tokens, d), index.reshape(-1))
@@ -141,7 +140,6 @@ public final class SparsePlan implements RoutingPlan {
     NDArray combineByProduct(NDArray expertOutputs) {
         long d = expertOutputs.getShape().get(2);
         long slots = (long) experts * capacity;
-        NDManager m = expertOutputs.getManager();
         var device = expertOutputs.getDevice();
         DataType type = expertOutputs.getDataType();
         NDArray filled = slotToken.gte(Scalars.constant(slotToken, 0)); // (G, E, C)
@@ -195,7 +193,6 @@ public final class SparsePlan implements RoutingPlan {
     private NDArray combineGathered(NDArray expertOutputs) {
         long d = expertOutputs.getShape().get(2);
         long perToken = tokenExpert.getShape().get(2);
-        NDManager m = expertOutputs.getManager();
         NDArray offset = Scalars.range(expertOutputs, 0, groups * capacity, capacity, groups, 1, 1);
         // row of slot (e, c) of group g in (E*G*C, D): (e*G + g)*C + c
         NDArray row = tokenExpert.mul(Scalars.constant(tokenExpert, (long) groups * capacity)).add(offset)
