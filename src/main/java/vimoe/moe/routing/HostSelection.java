@@ -122,11 +122,10 @@ final class HostSelection {
             }
             int at = Math.min(count, n - 1);
             while (at > 0 && x > values[at - 1]) { // strictly greater: an equal earlier index stays ahead
+                values[at] = values[at - 1]; // a loop: System.arraycopy's call costs more for a few entries
+                top[at] = top[at - 1];
                 at--;
             }
-            int moved = Math.min(count, n - 1) - at;
-            System.arraycopy(values, at, values, at + 1, moved);
-            System.arraycopy(top, at, top, at + 1, moved);
             values[at] = x;
             top[at] = i;
             count = Math.min(count + 1, n);

@@ -53,37 +53,21 @@ public enum SelectionScore {
      * @return row-major (G, S, E) scores
      */
     double[] onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-        if (this == GATES) {
-            return HostSelection.read(gates);
+        double[] read = HostSelection.read(this == SINKHORN ? logits : gates);
+        if (this == GATES || read == null) {
+            return read;
         }
         ai.djl.ndarray.types.Shape shape = gates.getShape();
         int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
-        double[][][] g = SparseRouter.toJava(gates, groups, tokens, experts);
-        double[][][] l = this == SINKHORN ? SparseRouter.toJava(logits, groups, tokens, experts) : g;
-        if (!finite(this == SINKHORN ? l : g)) {
-            return null;
-        }
-        double[] flat = new double[groups * tokens * experts];
-        java.util.stream.IntStream.range(0, groups).parallel().forEach(i -> {
-            double[][] score = of(g[i], l[i], spec, capacity);
-            for (int s = 0; s < tokens; s++) {
-                System.arraycopy(score[s], 0, flat, (i * tokens + s) * experts, experts);
-            }
-        });
-        return flat;
-    }
-
-    private static boolean finite(double[][][] a) {
-        for (double[][] group : a) {
-            for (double[] row : group) {
-                for (double x : row) {
-                    if (!Double.isFinite(x)) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
+        return switch (this) {
+            case SINKHORN -> Sinkhorn.planGroups(read, groups, tokens, experts, spec.sinkhornEpsilon(),
+                    spec.sinkhornIterations());
+            case SPARSE_OT_ROWS -> SparseTransport.rowSparseGroups(read, groups, tokens, experts, spec.k(),
+                    spec.otIterations(), spec.otLearningRate());
+            case SPARSE_OT_COLUMNS -> SparseTransport.columnSparseGroups(read, groups, tokens, experts, capacity,
+                    spec.otIterations(), spec.otLearningRate());
+            case GATES -> throw new AssertionError();
+        };
     }
 
     /** The scores as tensor programs on the gates' device, no gradient flowing through them (GPUs, and non-finite gates on a CPU). */
