@@ -33,7 +33,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "Timed steps per router per round (default ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Rounds; the median counts (default ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N",
+            description = "Rounds; a router's ratio is the median of its ratios to dense in each round "
+                    + "(default ${DEFAULT-VALUE}).")
     int rounds;
 
     @Override
