@@ -10,64 +10,93 @@ import vimoe.bench.TrainingThroughput;
 import vimoe.model.VitConfig;
 import vimoe.moe.routing.Routers;
 
-/** {@code vimoe bench}: training throughput of every router against the dense baseline, in one run. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure training throughput (images/s, training mode) of the dense baseline and each router "
-                + "on random images, and print each router's ratio to dense measured in the same run.")
+/**
+ * {@code vimoe bench}: training throughput of every router against the dense baseline, in one run.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Measure training throughput (images/s, training mode) of the dense baseline and each router "
+            + "on random images, and print each router's ratio to dense measured in the same run.")
 final class BenchCommand implements Callable<Integer> {
-    @Mixin
-    ModelOptions model = new ModelOptions();
+  @Mixin ModelOptions model = new ModelOptions();
 
-    @Mixin
-    InputShapeOptions input = new InputShapeOptions();
+  @Mixin InputShapeOptions input = new InputShapeOptions();
 
-    @Mixin
-    DeviceOptions device = new DeviceOptions();
+  @Mixin DeviceOptions device = new DeviceOptions();
 
-    @Option(names = "--routers", split = ",", paramLabel = "NAMES", description = "Routers to measure (default: all).")
-    List<String> routers;
+  @Option(
+      names = "--routers",
+      split = ",",
+      paramLabel = "NAMES",
+      description = "Routers to measure (default: all).")
+  List<String> routers;
 
-    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "B", description = "Images per step (default ${DEFAULT-VALUE}).")
-    int batch;
+  @Option(
+      names = "--batch-size",
+      defaultValue = "128",
+      paramLabel = "B",
+      description = "Images per step (default ${DEFAULT-VALUE}).")
+  int batch;
 
-    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "Timed steps per router per round (default ${DEFAULT-VALUE}).")
-    int steps;
+  @Option(
+      names = "--steps",
+      defaultValue = "10",
+      paramLabel = "N",
+      description = "Timed steps per router per round (default ${DEFAULT-VALUE}).")
+  int steps;
 
-    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N",
-            description = "Rounds; a router's ratio is the median of its ratios to dense in each round "
-                    + "(default ${DEFAULT-VALUE}).")
-    int rounds;
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      paramLabel = "N",
+      description =
+          "Rounds; a router's ratio is the median of its ratios to dense in each round "
+              + "(default ${DEFAULT-VALUE}).")
+  int rounds;
 
-    @Override
-    public Integer call() {
-        for (var option : List.of(java.util.Map.entry("--batch-size", batch), java.util.Map.entry("--steps", steps),
-                java.util.Map.entry("--rounds", rounds))) {
-            if (option.getValue() < 1) {
-                throw new IllegalArgumentException(option.getKey() + " must be >= 1, got " + option.getValue());
-            }
-        }
-        if (batch % Math.max(1, model.groupImages == null ? 1 : model.groupImages) != 0) {
-            throw new IllegalArgumentException("--batch-size " + batch + " is not a multiple of --group-images "
-                    + model.groupImages + "; a batch must fill whole routing groups");
-        }
-        List<String> names = new ArrayList<>(List.of("dense"));
-        for (String r : routers != null ? routers : Routers.names()) {
-            if (!r.equals("dense")) {
-                names.add(r);
-            }
-        }
-        List<VitConfig> configs = new ArrayList<>();
-        for (String name : names) {
-            model.router = name;
-            configs.add(model.config(input.imageSize, input.channels, input.classes));
-        }
-        System.err.printf("training throughput of %s on %s, batch %d, %d steps x %d rounds per router...%n",
-                model.variant, device.device(), batch, steps, rounds);
-        var rows = TrainingThroughput.measure(configs, batch, 3, steps, rounds, device.device(), System.err);
-        System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
-        for (var row : rows) {
-            System.out.printf("%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());
-        }
-        return 0;
+  @Override
+  public Integer call() {
+    for (var option :
+        List.of(
+            java.util.Map.entry("--batch-size", batch),
+            java.util.Map.entry("--steps", steps),
+            java.util.Map.entry("--rounds", rounds))) {
+      if (option.getValue() < 1) {
+        throw new IllegalArgumentException(
+            option.getKey() + " must be >= 1, got " + option.getValue());
+      }
     }
+    if (batch % Math.max(1, model.groupImages == null ? 1 : model.groupImages) != 0) {
+      throw new IllegalArgumentException(
+          "--batch-size "
+              + batch
+              + " is not a multiple of --group-images "
+              + model.groupImages
+              + "; a batch must fill whole routing groups");
+    }
+    List<String> names = new ArrayList<>(List.of("dense"));
+    for (String r : routers != null ? routers : Routers.names()) {
+      if (!r.equals("dense")) {
+        names.add(r);
+      }
+    }
+    List<VitConfig> configs = new ArrayList<>();
+    for (String name : names) {
+      model.router = name;
+      configs.add(model.config(input.imageSize, input.channels, input.classes));
+    }
+    System.err.printf(
+        "training throughput of %s on %s, batch %d, %d steps x %d rounds per router...%n",
+        model.variant, device.device(), batch, steps, rounds);
+    var rows =
+        TrainingThroughput.measure(configs, batch, 3, steps, rounds, device.device(), System.err);
+    System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
+    for (var row : rows) {
+      System.out.printf(
+          "%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());
+    }
+    return 0;
+  }
 }

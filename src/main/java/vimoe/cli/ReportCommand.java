@@ -14,45 +14,58 @@ import vimoe.study.Report;
 import vimoe.study.RunSummary;
 
 /** {@code vimoe report}: compare finished runs in a table, and plot their validation accuracy. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Compare finished runs head to head: a Markdown table (test accuracy, 10-shot accuracy, "
-                + "wall time, throughput, parameters, FLOPs) and a PNG plot of validation accuracy per epoch.")
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description =
+        "Compare finished runs head to head: a Markdown table (test accuracy, 10-shot accuracy, "
+            + "wall time, throughput, parameters, FLOPs) and a PNG plot of validation accuracy per epoch.")
 final class ReportCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "RUN_DIR", arity = "1..*", description = "Run directories written by 'vimoe train'.")
-    List<Path> runs;
+  @Parameters(
+      paramLabel = "RUN_DIR",
+      arity = "1..*",
+      description = "Run directories written by 'vimoe train'.")
+  List<Path> runs;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the table to FILE (default: standard output).")
-    Path output;
+  @Option(
+      names = "--output",
+      paramLabel = "FILE",
+      description = "Write the table to FILE (default: standard output).")
+  Path output;
 
-    @Option(names = "--plot", paramLabel = "FILE", description = "Write the validation-accuracy plot to FILE (PNG, 800x450).")
-    Path plot;
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE",
+      description = "Write the validation-accuracy plot to FILE (PNG, 800x450).")
+  Path plot;
 
-    @Override
-    public Integer call() throws Exception {
-        if (plot != null) {
-            Preflight.outputFile(plot, "--plot");
-        }
-        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-            System.err.println("vimoe report: --plot " + plot + ": the plot is a PNG image; name the file FILE.png");
-            return 2;
-        }
-        if (output != null) {
-            Preflight.outputFile(output, "--output");
-        }
-        List<RunSummary> summaries = new ArrayList<>();
-        for (Path run : runs) {
-            summaries.add(RunSummary.read(run)); // every run is read before anything is written
-        }
-        String table = Report.markdown(summaries);
-        if (plot != null) {
-            AtomicFiles.write(plot, Report.plot(summaries));
-        }
-        if (output != null) {
-            AtomicFiles.write(output, table.getBytes(StandardCharsets.UTF_8));
-            System.err.println("table written to " + output);
-        } else {
-            System.out.print(table);
-        }
-        return 0;
+  @Override
+  public Integer call() throws Exception {
+    if (plot != null) {
+      Preflight.outputFile(plot, "--plot");
     }
+    if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+      System.err.println(
+          "vimoe report: --plot " + plot + ": the plot is a PNG image; name the file FILE.png");
+      return 2;
+    }
+    if (output != null) {
+      Preflight.outputFile(output, "--output");
+    }
+    List<RunSummary> summaries = new ArrayList<>();
+    for (Path run : runs) {
+      summaries.add(RunSummary.read(run)); // every run is read before anything is written
+    }
+    String table = Report.markdown(summaries);
+    if (plot != null) {
+      AtomicFiles.write(plot, Report.plot(summaries));
+    }
+    if (output != null) {
+      AtomicFiles.write(output, table.getBytes(StandardCharsets.UTF_8));
+      System.err.println("table written to " + output);
+    } else {
+      System.out.print(table);
+    }
+    return 0;
+  }
 }

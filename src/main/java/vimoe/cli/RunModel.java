@@ -15,63 +15,80 @@ import vimoe.run.RunLock;
  *
  * @param config the run configuration
  * @param model the model with the checkpoint's parameters
- * @param home where reports about this model go: the run directory, or a standalone checkpoint directory
+ * @param home where reports about this model go: the run directory, or a standalone checkpoint
+ *     directory
  */
 record RunModel(RunConfig config, VisionTransformer model, Path home) {
 
-    /**
-     * Takes the lock of the directory that {@code eval} writes into for {@code dir} (the run
-     * directory, or a standalone checkpoint directory); opening a run directory repairs what a crash
-     * left there first.
-     */
-    static AutoCloseable lock(Path dir, String command) throws IOException {
-        if (Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)) {
-            return RunDir.open(dir, command);
-        }
-        Path parent = dir.toAbsolutePath().normalize().getParent();
-        if (Checkpoint.holdsParameters(dir) && parent != null && Files.isRegularFile(parent.resolve(RunDir.CONFIG))
-                && dir.getFileName().toString().equals(Checkpoint.DIR)) {
-            return RunDir.open(parent, command);
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
-                    + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
-        }
-        return RunLock.acquire(dir, command);
+  /**
+   * Takes the lock of the directory that {@code eval} writes into for {@code dir} (the run
+   * directory, or a standalone checkpoint directory); opening a run directory repairs what a crash
+   * left there first.
+   */
+  static AutoCloseable lock(Path dir, String command) throws IOException {
+    if (Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)) {
+      return RunDir.open(dir, command);
     }
+    Path parent = dir.toAbsolutePath().normalize().getParent();
+    if (Checkpoint.holdsParameters(dir)
+        && parent != null
+        && Files.isRegularFile(parent.resolve(RunDir.CONFIG))
+        && dir.getFileName().toString().equals(Checkpoint.DIR)) {
+      return RunDir.open(parent, command);
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IOException(
+          dir
+              + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
+              + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
+    }
+    return RunLock.acquire(dir, command);
+  }
 
-    /**
-     * Loads a model from {@code dir}: a run directory written by {@code train} (its config.json and
-     * checkpoint/), a run's checkpoint/ directory, or a checkpoint directory copied elsewhere (it
-     * holds its own config.json). Anything else gets one clear error; so do parameters that are not
-     * finite (a diverged run).
-     */
-    static RunModel load(Path dir, NDManager manager) throws IOException {
-        return load(dir, manager, java.util.function.UnaryOperator.identity());
-    }
+  /**
+   * Loads a model from {@code dir}: a run directory written by {@code train} (its config.json and
+   * checkpoint/), a run's checkpoint/ directory, or a checkpoint directory copied elsewhere (it
+   * holds its own config.json). Anything else gets one clear error; so do parameters that are not
+   * finite (a diverged run).
+   */
+  static RunModel load(Path dir, NDManager manager) throws IOException {
+    return load(dir, manager, java.util.function.UnaryOperator.identity());
+  }
 
-    /** As {@link #load(Path, NDManager)}, with the saved configuration changed by {@code change} before the model is built. */
-    static RunModel load(Path dir, NDManager manager, java.util.function.UnaryOperator<RunConfig> change)
-            throws IOException {
-        Path checkpoint = Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)
-                ? Checkpoint.readable(dir) : dir;
-        if (!Checkpoint.holdsParameters(checkpoint)) {
-            throw new IOException(dir + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
-                    + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
-        }
-        // A run's checkpoint/ reports into the run; a checkpoint elsewhere reports into itself.
-        Path parent = checkpoint.toAbsolutePath().normalize().getParent();
-        boolean inRun = parent != null && Files.isRegularFile(parent.resolve(Checkpoint.CONFIG));
-        Path home = inRun ? parent : checkpoint;
-        Path config = Files.isRegularFile(checkpoint.resolve(Checkpoint.CONFIG)) ? checkpoint.resolve(Checkpoint.CONFIG)
-                : home.resolve(Checkpoint.CONFIG);
-        if (!Files.isRegularFile(config)) {
-            throw new IOException(dir + " holds parameters but no config.json, here or in its parent; "
-                    + "pass the run directory written by 'vimoe train'");
-        }
-        RunConfig rc = change.apply(RunDir.readConfig(config));
-        VisionTransformer model = new VisionTransformer(rc.model());
-        Checkpoint.loadParameters(checkpoint, model, manager);
-        return new RunModel(rc, model, home);
+  /**
+   * As {@link #load(Path, NDManager)}, with the saved configuration changed by {@code change}
+   * before the model is built.
+   */
+  static RunModel load(
+      Path dir, NDManager manager, java.util.function.UnaryOperator<RunConfig> change)
+      throws IOException {
+    Path checkpoint =
+        Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)
+            ? Checkpoint.readable(dir)
+            : dir;
+    if (!Checkpoint.holdsParameters(checkpoint)) {
+      throw new IOException(
+          dir
+              + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
+              + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
     }
+    // A run's checkpoint/ reports into the run; a checkpoint elsewhere reports into itself.
+    Path parent = checkpoint.toAbsolutePath().normalize().getParent();
+    boolean inRun = parent != null && Files.isRegularFile(parent.resolve(Checkpoint.CONFIG));
+    Path home = inRun ? parent : checkpoint;
+    Path config =
+        Files.isRegularFile(checkpoint.resolve(Checkpoint.CONFIG))
+            ? checkpoint.resolve(Checkpoint.CONFIG)
+            : home.resolve(Checkpoint.CONFIG);
+    if (!Files.isRegularFile(config)) {
+      throw new IOException(
+          dir
+              + " holds parameters but no config.json, here or in its parent; "
+              + "pass the run directory written by 'vimoe train'");
+    }
+    RunConfig rc = change.apply(RunDir.readConfig(config));
+    VisionTransformer model = new VisionTransformer(rc.model());
+    Checkpoint.loadParameters(checkpoint, model, manager);
+    return new RunModel(rc, model, home);
+  }
 }

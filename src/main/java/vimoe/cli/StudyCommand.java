@@ -14,61 +14,80 @@ import vimoe.study.StudyResults;
 import vimoe.study.StudySpec;
 
 /** {@code vimoe study}: every router head to head at equal compute, over seeds, with a report. */
-@Command(name = "study", mixinStandardHelpOptions = true, modelTransformer = StudyOptions.NoRouter.class,
-        subcommands = {StudyPlanCommand.class, StudyReportCommand.class},
-        description = {"Train every router (and dense) for several seeds at equal compute, then write "
-            + "results.json, results.csv, report.md, report.html and figures/ into --output.",
-            "",
-            "Run the same command again to continue an interrupted study. 'study plan' prints one shell "
-                + "command per run for a scheduler; 'study report DIR' builds the report from finished runs."})
+@Command(
+    name = "study",
+    mixinStandardHelpOptions = true,
+    modelTransformer = StudyOptions.NoRouter.class,
+    subcommands = {StudyPlanCommand.class, StudyReportCommand.class},
+    description = {
+      "Train every router (and dense) for several seeds at equal compute, then write "
+          + "results.json, results.csv, report.md, report.html and figures/ into --output.",
+      "",
+      "Run the same command again to continue an interrupted study. 'study plan' prints one shell "
+          + "command per run for a scheduler; 'study report DIR' builds the report from finished runs."
+    })
 final class StudyCommand implements Callable<Integer> {
-    @Mixin
-    StudyOptions options = new StudyOptions();
+  @Mixin StudyOptions options = new StudyOptions();
 
-    // Not required = true: picocli would then demand it before the subcommands too.
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "The study directory (required).")
-    Path output;
+  // Not required = true: picocli would then demand it before the subcommands too.
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "DIR",
+      description = "The study directory (required).")
+  Path output;
 
-    @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
-            description = "Runs at once, each a child process with 1/N of the processors (default 1: in this process).")
-    int jobs;
+  @Option(
+      names = "--jobs",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Runs at once, each a child process with 1/N of the processors (default 1: in this process).")
+  int jobs;
 
-    @Option(names = "--only", paramLabel = "RUN", hidden = true, description = "Run only this run (what 'study plan' prints).")
-    String only;
+  @Option(
+      names = "--only",
+      paramLabel = "RUN",
+      hidden = true,
+      description = "Run only this run (what 'study plan' prints).")
+  String only;
 
-    @Spec
-    CommandSpec spec;
+  @Spec CommandSpec spec;
 
-    @Override
-    public Integer call() throws Exception {
-        StudySpec study;
-        try {
-            if (output == null) {
-                throw new IllegalArgumentException("--output DIR is required: the study directory");
-            }
-            if (jobs < 1) {
-                throw new IllegalArgumentException("--jobs must be >= 1, got " + jobs);
-            }
-            study = options.spec();
-            if (only != null) {
-                Launcher.watchParent();
-                Study.runOnly(study, output, only, System.err);
-                return 0;
-            }
-            Study.checkSame(study, output);
-            Study.validate(study);
-            Study.open(study, output);
-        } catch (IllegalArgumentException e) {
-            System.err.println("vimoe study: " + Errors.oneLine(e));
-            return 2;
-        }
-        System.err.printf("study of %d runs (%s; %d seeds, %d epochs) in %s%n", study.runs().size(),
-                String.join(", ", study.routers()), study.seeds(), study.epochs(), output);
-        Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err);
-        StudyResults results = StudyResults.read(output);
-        results.write(output);
-        StudyReport.write(results, output);
-        StudyReportCommand.summary(results, output);
+  @Override
+  public Integer call() throws Exception {
+    StudySpec study;
+    try {
+      if (output == null) {
+        throw new IllegalArgumentException("--output DIR is required: the study directory");
+      }
+      if (jobs < 1) {
+        throw new IllegalArgumentException("--jobs must be >= 1, got " + jobs);
+      }
+      study = options.spec();
+      if (only != null) {
+        Launcher.watchParent();
+        Study.runOnly(study, output, only, System.err);
         return 0;
+      }
+      Study.checkSame(study, output);
+      Study.validate(study);
+      Study.open(study, output);
+    } catch (IllegalArgumentException e) {
+      System.err.println("vimoe study: " + Errors.oneLine(e));
+      return 2;
     }
+    System.err.printf(
+        "study of %d runs (%s; %d seeds, %d epochs) in %s%n",
+        study.runs().size(),
+        String.join(", ", study.routers()),
+        study.seeds(),
+        study.epochs(),
+        output);
+    Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err);
+    StudyResults results = StudyResults.read(output);
+    results.write(output);
+    StudyReport.write(results, output);
+    StudyReportCommand.summary(results, output);
+    return 0;
+  }
 }

@@ -12,32 +12,40 @@ import vimoe.study.Study;
 import vimoe.study.StudySpec;
 
 /** {@code vimoe study plan}: one shell command per run, for any scheduler. */
-@Command(name = "plan", mixinStandardHelpOptions = true, modelTransformer = StudyOptions.NoRouter.class,
-        description = {"Print one self-contained shell command per run of the study (same options as 'study'), "
-            + "for GNU parallel, a Slurm array job or any scheduler on machines that share --output.",
-            "Then 'vimoe study report DIR' builds the results and the report."})
+@Command(
+    name = "plan",
+    mixinStandardHelpOptions = true,
+    modelTransformer = StudyOptions.NoRouter.class,
+    description = {
+      "Print one self-contained shell command per run of the study (same options as 'study'), "
+          + "for GNU parallel, a Slurm array job or any scheduler on machines that share --output.",
+      "Then 'vimoe study report DIR' builds the results and the report."
+    })
 final class StudyPlanCommand implements Callable<Integer> {
-    @Mixin
-    StudyOptions options = new StudyOptions();
+  @Mixin StudyOptions options = new StudyOptions();
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The study directory.")
-    Path output;
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "DIR",
+      description = "The study directory.")
+  Path output;
 
-    @Spec
-    CommandSpec spec;
+  @Spec CommandSpec spec;
 
-    @Override
-    public Integer call() throws Exception {
-        StudySpec study;
-        try {
-            study = options.spec();
-            Study.validate(study);
-            Study.checkSame(study, output); // the planned runs would each refuse another study's directory
-        } catch (IllegalArgumentException e) {
-            System.err.println("vimoe study plan: " + Errors.oneLine(e));
-            return 2;
-        }
-        Launcher.plan(study, output, StudyOptions.studyArgs(spec)).forEach(System.out::println);
-        return 0;
+  @Override
+  public Integer call() throws Exception {
+    StudySpec study;
+    try {
+      study = options.spec();
+      Study.validate(study);
+      Study.checkSame(
+          study, output); // the planned runs would each refuse another study's directory
+    } catch (IllegalArgumentException e) {
+      System.err.println("vimoe study plan: " + Errors.oneLine(e));
+      return 2;
     }
+    Launcher.plan(study, output, StudyOptions.studyArgs(spec)).forEach(System.out::println);
+    return 0;
+  }
 }

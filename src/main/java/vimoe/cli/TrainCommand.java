@@ -25,176 +25,271 @@ import vimoe.run.TrainConfig;
 import vimoe.train.TrainingRun;
 
 /** {@code vimoe train}: train and evaluate a ViT-MoE model. */
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a Vision Transformer whose last blocks are MoE layers, then evaluate it.",
-            "",
-            "Writes config.json, metrics.jsonl, checkpoint/ and result.json (test accuracy, few-shot "
-                + "accuracy, throughput, parameters, FLOPs, routing statistics) into --output."})
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a Vision Transformer whose last blocks are MoE layers, then evaluate it.",
+      "",
+      "Writes config.json, metrics.jsonl, checkpoint/ and result.json (test accuracy, few-shot "
+          + "accuracy, throughput, parameters, FLOPs, routing statistics) into --output."
+    })
 final class TrainCommand implements Callable<Integer> {
-    /** The options a resumed run can honour: the rest would change the run it continues. */
-    private static final Set<String> RESUME_OPTIONS = Set.of("--resume", "--fewshot-dataset", "--device");
+  /** The options a resumed run can honour: the rest would change the run it continues. */
+  private static final Set<String> RESUME_OPTIONS =
+      Set.of("--resume", "--fewshot-dataset", "--device");
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
-    @Mixin
-    ModelOptions model = new ModelOptions();
+  @Mixin ModelOptions model = new ModelOptions();
 
-    @Mixin
-    DataOptions data = new DataOptions();
+  @Mixin DataOptions data = new DataOptions();
 
-    @Mixin
-    FewShotOptions fewShot = new FewShotOptions();
+  @Mixin FewShotOptions fewShot = new FewShotOptions();
 
-    @Mixin
-    DeviceOptions device = new DeviceOptions();
+  @Mixin DeviceOptions device = new DeviceOptions();
 
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Run directory (default: runs/<router>-<time>).")
-    Path output;
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "DIR",
+      description = "Run directory (default: runs/<router>-<time>).")
+  Path output;
 
-    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run in DIR from its last checkpoint.")
-    Path resume;
+  @Option(
+      names = "--resume",
+      paramLabel = "DIR",
+      description = "Continue the run in DIR from its last checkpoint.")
+  Path resume;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default 10).")
-    Integer epochs;
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default 10).")
+  Integer epochs;
 
-    @Option(names = "--batch-size", paramLabel = "B", description = "Images per step (default 128).")
-    Integer batchSize;
+  @Option(names = "--batch-size", paramLabel = "B", description = "Images per step (default 128).")
+  Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate of AdamW (default 2e-3).")
-    Double learningRate;
+  @Option(
+      names = "--lr",
+      paramLabel = "LR",
+      description = "Peak learning rate of AdamW (default 2e-3).")
+  Double learningRate;
 
-    @Option(names = "--weight-decay", paramLabel = "WD", description = "Weight decay on weight matrices (default 0.05).")
-    Double weightDecay;
+  @Option(
+      names = "--weight-decay",
+      paramLabel = "WD",
+      description = "Weight decay on weight matrices (default 0.05).")
+  Double weightDecay;
 
-    @Option(names = "--warmup", paramLabel = "FRACTION", description = "Fraction of steps of linear warm-up (default 0.05).")
-    Double warmup;
+  @Option(
+      names = "--warmup",
+      paramLabel = "FRACTION",
+      description = "Fraction of steps of linear warm-up (default 0.05).")
+  Double warmup;
 
-    @Option(names = "--label-smoothing", paramLabel = "EPS", description = "Label smoothing (default 0.1).")
-    Double labelSmoothing;
+  @Option(
+      names = "--label-smoothing",
+      paramLabel = "EPS",
+      description = "Label smoothing (default 0.1).")
+  Double labelSmoothing;
 
-    @Option(names = "--clip-norm", paramLabel = "NORM", description = "Global gradient-norm clip, 0 for none (default 1).")
-    Double clipNorm;
+  @Option(
+      names = "--clip-norm",
+      paramLabel = "NORM",
+      description = "Global gradient-norm clip, 0 for none (default 1).")
+  Double clipNorm;
 
-    @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the whole run (default 0).")
-    Long seed;
+  @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the whole run (default 0).")
+  Long seed;
 
-    @Option(names = "--validation-size", paramLabel = "N", description = "Training images held out for validation (default: 10%% of the training set, at most 5000).")
-    Integer validationSize;
+  @Option(
+      names = "--validation-size",
+      paramLabel = "N",
+      description =
+          "Training images held out for validation (default: 10%% of the training set, at most 5000).")
+  Integer validationSize;
 
-    @Option(names = "--train-limit", paramLabel = "N", description = "Use only the first N training images.")
-    Integer trainLimit;
+  @Option(
+      names = "--train-limit",
+      paramLabel = "N",
+      description = "Use only the first N training images.")
+  Integer trainLimit;
 
-    @Option(names = "--pad", paramLabel = "PIXELS", description = "Random crop after padding (default: 2 for IDX datasets, 4 otherwise).")
-    Integer pad;
+  @Option(
+      names = "--pad",
+      paramLabel = "PIXELS",
+      description = "Random crop after padding (default: 2 for IDX datasets, 4 otherwise).")
+  Integer pad;
 
-    @Option(names = "--deterministic", description = "Bit-identical parameters for the same seed: PyTorch on one thread (slower; see README, Reliability).")
-    Boolean deterministic;
+  @Option(
+      names = "--deterministic",
+      description =
+          "Bit-identical parameters for the same seed: PyTorch on one thread (slower; see README, Reliability).")
+  Boolean deterministic;
 
-    @Option(names = "--flip", negatable = true, description = "Random horizontal flips (default: off for IDX datasets, on otherwise).")
-    Boolean flip;
+  @Option(
+      names = "--flip",
+      negatable = true,
+      description = "Random horizontal flips (default: off for IDX datasets, on otherwise).")
+  Boolean flip;
 
-    @Override
-    public Integer call() throws Exception {
-        if (resume != null) {
-            return resume();
-        }
-        DatasetSpec spec = DatasetSpec.parse(data.dataset);
-        Augmentation defaults = Datasets.defaultAugmentation(spec);
-        TrainConfig d = TrainConfig.defaults();
-        TrainConfig train = new TrainConfig(or(epochs, d.epochs()), or(batchSize, d.batchSize()),
-                or(learningRate, d.learningRate()), or(weightDecay, d.weightDecay()), or(warmup, d.warmupFraction()),
-                or(labelSmoothing, d.labelSmoothing()), or(clipNorm, d.clipNorm()), seed == null ? d.seed() : seed,
-                or(validationSize, d.validationSize()), or(trainLimit, d.trainLimit()), or(pad, defaults.pad()),
-                flip == null ? defaults.horizontalFlip() : flip, deterministic != null && deterministic);
-        Path dir = output != null ? output : Path.of("runs", model.router + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        // Options, paths and the data's headers are checked before any pixel is read or file written.
-        // The model's input size comes from the data; --image-size and --channels convert it.
-        VitConfig vit = Preflight.train(model, data, fewShot, train, validationSize == null, spec, dir);
-        System.err.println("reading " + spec + "...");
-        var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
-        ImageSet sample = probe.train();
-        int available = train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size();
-        if (validationSize == null) {
-            train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
-            System.err.printf("validation split: %d of the %d training images (10%%, at most %d; --validation-size "
-                    + "sets it)%n", train.validationSize(), available, TrainConfig.MAX_DEFAULT_VALIDATION);
-        }
-        Preflight.splitSizes(available, train, vit); // image folders tell their size only now
-        var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
-        String dataDir = data.dataDir == null ? null : data.dataDir.toString();
-        RunConfig withModel = new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null,
-                sample.classNames());
-        TrainingRun.Splits splits = TrainingRun.splits(withModel, probe);
-        double[][] meanStd = splits.train().channelMeanStd();
-        RunConfig config = new RunConfig(withModel.dataset(), withModel.dataDir(), withModel.variant(), vit, train,
-                toFloat(meanStd[0]), toFloat(meanStd[1]), sample.classNames());
-        TrainingRun.check(config, splits);
-        try (RunDir run = RunDir.create(dir, config, "vimoe train")) {
-            System.err.printf("training %s (%s, router %s) on %d images, validating on %d, testing on %d; run "
-                    + "directory %s%n", config.variant(), vit.moeLayers(), vit.router().router(),
-                    splits.train().size(), splits.validation().size(), splits.test().size(), dir);
-            return report(TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), dir);
-        }
+  @Override
+  public Integer call() throws Exception {
+    if (resume != null) {
+      return resume();
     }
-
-    /** {@code --resume DIR}: continues the run in DIR with its own configuration; a finished run is left as it is. */
-    private int resume() throws Exception {
-        List<String> refused = spec.commandLine().getParseResult().matchedOptions().stream()
-                .map(CommandLine.Model.OptionSpec::longestName).filter(name -> !RESUME_OPTIONS.contains(name))
-                .distinct().toList();
-        if (!refused.isEmpty()) {
-            throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " is" : " are")
-                    + " not allowed with --resume: a resumed run keeps the configuration in " + resume.resolve(
-                    RunDir.CONFIG) + " (only --fewshot-dataset and --device may change); start a new run with --output instead");
-        }
-        RunLock.checkFree(resume); // a run being written: name the process, before reading half-saved files
-        TrainingRun.checkResumable(resume); // reads only: a damaged run is refused before anything is repaired
-        if (Files.isRegularFile(resume.resolve(RunDir.RESULT))) {
-            System.err.println(resume + " is finished (" + resume.resolve(RunDir.RESULT) + "); nothing to do. "
-                    + "Evaluate it again with 'vimoe eval " + resume + "'");
-            return 0;
-        }
-        try (RunDir run = RunDir.open(resume, "vimoe train --resume")) {
-            RunConfig config = run.config();
-            var few = fewShot.load(config.model());
-            var splits = TrainingRun.splits(config);
-            if (run.checkpoint().isEmpty()) {
-                System.err.println(resume + " has no checkpoint yet: training from step 0");
-            }
-            return report(TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), resume);
-        }
+    DatasetSpec spec = DatasetSpec.parse(data.dataset);
+    Augmentation defaults = Datasets.defaultAugmentation(spec);
+    TrainConfig d = TrainConfig.defaults();
+    TrainConfig train =
+        new TrainConfig(
+            or(epochs, d.epochs()),
+            or(batchSize, d.batchSize()),
+            or(learningRate, d.learningRate()),
+            or(weightDecay, d.weightDecay()),
+            or(warmup, d.warmupFraction()),
+            or(labelSmoothing, d.labelSmoothing()),
+            or(clipNorm, d.clipNorm()),
+            seed == null ? d.seed() : seed,
+            or(validationSize, d.validationSize()),
+            or(trainLimit, d.trainLimit()),
+            or(pad, defaults.pad()),
+            flip == null ? defaults.horizontalFlip() : flip,
+            deterministic != null && deterministic);
+    Path dir =
+        output != null
+            ? output
+            : Path.of(
+                "runs",
+                model.router
+                    + "-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    // Options, paths and the data's headers are checked before any pixel is read or file written.
+    // The model's input size comes from the data; --image-size and --channels convert it.
+    VitConfig vit = Preflight.train(model, data, fewShot, train, validationSize == null, spec, dir);
+    System.err.println("reading " + spec + "...");
+    var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
+    ImageSet sample = probe.train();
+    int available =
+        train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size();
+    if (validationSize == null) {
+      train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
+      System.err.printf(
+          "validation split: %d of the %d training images (10%%, at most %d; --validation-size "
+              + "sets it)%n",
+          train.validationSize(), available, TrainConfig.MAX_DEFAULT_VALIDATION);
     }
-
-    private static TrainingProgress progress() {
-        return new TrainingProgress(System.err);
+    Preflight.splitSizes(available, train, vit); // image folders tell their size only now
+    var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
+    String dataDir = data.dataDir == null ? null : data.dataDir.toString();
+    RunConfig withModel =
+        new RunConfig(
+            data.dataset, dataDir, model.variant, vit, train, null, null, sample.classNames());
+    TrainingRun.Splits splits = TrainingRun.splits(withModel, probe);
+    double[][] meanStd = splits.train().channelMeanStd();
+    RunConfig config =
+        new RunConfig(
+            withModel.dataset(),
+            withModel.dataDir(),
+            withModel.variant(),
+            vit,
+            train,
+            toFloat(meanStd[0]),
+            toFloat(meanStd[1]),
+            sample.classNames());
+    TrainingRun.check(config, splits);
+    try (RunDir run = RunDir.create(dir, config, "vimoe train")) {
+      System.err.printf(
+          "training %s (%s, router %s) on %d images, validating on %d, testing on %d; run "
+              + "directory %s%n",
+          config.variant(),
+          vit.moeLayers(),
+          vit.router().router(),
+          splits.train().size(),
+          splits.validation().size(),
+          splits.test().size(),
+          dir);
+      return report(
+          TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), dir);
     }
+  }
 
-    private static int report(RunResult result, Path dir) {
-        System.out.printf("test accuracy %.4f", result.testAccuracy());
-        if (result.fewshot(10) != null) {
-            System.out.printf(", 10-shot accuracy %.4f", result.fewshot(10).mean());
-        }
-        Double ips = result.imagesPerSecond();
-        System.out.printf(", %s training images/s, %.0f s; results in %s%n",
-                ips == null ? "-" : String.format("%.0f", ips), result.elapsedSeconds(), dir.resolve(RunDir.RESULT));
-        return 0;
+  /**
+   * {@code --resume DIR}: continues the run in DIR with its own configuration; a finished run is
+   * left as it is.
+   */
+  private int resume() throws Exception {
+    List<String> refused =
+        spec.commandLine().getParseResult().matchedOptions().stream()
+            .map(CommandLine.Model.OptionSpec::longestName)
+            .filter(name -> !RESUME_OPTIONS.contains(name))
+            .distinct()
+            .toList();
+    if (!refused.isEmpty()) {
+      throw new IllegalArgumentException(
+          String.join(", ", refused)
+              + (refused.size() == 1 ? " is" : " are")
+              + " not allowed with --resume: a resumed run keeps the configuration in "
+              + resume.resolve(RunDir.CONFIG)
+              + " (only --fewshot-dataset and --device may change); start a new run with --output instead");
     }
+    RunLock.checkFree(
+        resume); // a run being written: name the process, before reading half-saved files
+    TrainingRun.checkResumable(
+        resume); // reads only: a damaged run is refused before anything is repaired
+    if (Files.isRegularFile(resume.resolve(RunDir.RESULT))) {
+      System.err.println(
+          resume
+              + " is finished ("
+              + resume.resolve(RunDir.RESULT)
+              + "); nothing to do. "
+              + "Evaluate it again with 'vimoe eval "
+              + resume
+              + "'");
+      return 0;
+    }
+    try (RunDir run = RunDir.open(resume, "vimoe train --resume")) {
+      RunConfig config = run.config();
+      var few = fewShot.load(config.model());
+      var splits = TrainingRun.splits(config);
+      if (run.checkpoint().isEmpty()) {
+        System.err.println(resume + " has no checkpoint yet: training from step 0");
+      }
+      return report(
+          TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()),
+          resume);
+    }
+  }
 
-    private static float[] toFloat(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return f;
-    }
+  private static TrainingProgress progress() {
+    return new TrainingProgress(System.err);
+  }
 
-    private static int or(Integer v, int d) {
-        return v == null ? d : v;
+  private static int report(RunResult result, Path dir) {
+    System.out.printf("test accuracy %.4f", result.testAccuracy());
+    if (result.fewshot(10) != null) {
+      System.out.printf(", 10-shot accuracy %.4f", result.fewshot(10).mean());
     }
+    Double ips = result.imagesPerSecond();
+    System.out.printf(
+        ", %s training images/s, %.0f s; results in %s%n",
+        ips == null ? "-" : String.format("%.0f", ips),
+        result.elapsedSeconds(),
+        dir.resolve(RunDir.RESULT));
+    return 0;
+  }
 
-    private static double or(Double v, double d) {
-        return v == null ? d : v;
+  private static float[] toFloat(double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = (float) v[i];
     }
+    return f;
+  }
+
+  private static int or(Integer v, int d) {
+    return v == null ? d : v;
+  }
+
+  private static double or(Double v, double d) {
+    return v == null ? d : v;
+  }
 }

@@ -12,59 +12,77 @@ import vimoe.train.Trainer;
  * plain line every 30 seconds otherwise (logs, CI), and one line per epoch in both cases.
  */
 final class TrainingProgress implements Trainer.Listener, AutoCloseable {
-    private final PrintStream out;
-    private final boolean interactive = System.console() != null;
-    private ProgressBar bar;
-    private int totalSteps;
-    private long lastLine;
-    private final long started = System.nanoTime();
+  private final PrintStream out;
+  private final boolean interactive = System.console() != null;
+  private ProgressBar bar;
+  private int totalSteps;
+  private long lastLine;
+  private final long started = System.nanoTime();
 
-    TrainingProgress(PrintStream out) {
-        this.out = out;
-    }
+  TrainingProgress(PrintStream out) {
+    this.out = out;
+  }
 
-    @Override
-    public void onStart(int totalSteps, int firstStep) {
-        this.totalSteps = totalSteps;
-        if (interactive) {
-            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps).startsFrom(firstStep, Duration.ZERO)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().setUnit(" steps", 1)
-                    .continuousUpdate().build();
-        }
-        lastLine = System.nanoTime();
+  @Override
+  public void onStart(int totalSteps, int firstStep) {
+    this.totalSteps = totalSteps;
+    if (interactive) {
+      bar =
+          new ProgressBarBuilder()
+              .setTaskName("train")
+              .setInitialMax(totalSteps)
+              .startsFrom(firstStep, Duration.ZERO)
+              .setStyle(ProgressBarStyle.ASCII)
+              .setUpdateIntervalMillis(500)
+              .showSpeed()
+              .setUnit(" steps", 1)
+              .continuousUpdate()
+              .build();
     }
+    lastLine = System.nanoTime();
+  }
 
-    @Override
-    public void onStep(int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {
-        String extra = String.format("loss %.3f acc %.3f %.0f img/s", loss, accuracy, imagesPerSecond);
-        if (bar != null) {
-            bar.stepTo(step);
-            bar.setExtraMessage(extra);
-        } else if (System.nanoTime() - lastLine > 30e9 || step == totalSteps) {
-            lastLine = System.nanoTime();
-            double elapsed = (lastLine - started) / 1e9;
-            out.printf("step %d/%d  %s  lr %.2e  elapsed %.0fs%n", step, totalSteps, extra, learningRate, elapsed);
-        }
+  @Override
+  public void onStep(
+      int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {
+    String extra = String.format("loss %.3f acc %.3f %.0f img/s", loss, accuracy, imagesPerSecond);
+    if (bar != null) {
+      bar.stepTo(step);
+      bar.setExtraMessage(extra);
+    } else if (System.nanoTime() - lastLine > 30e9 || step == totalSteps) {
+      lastLine = System.nanoTime();
+      double elapsed = (lastLine - started) / 1e9;
+      out.printf(
+          "step %d/%d  %s  lr %.2e  elapsed %.0fs%n",
+          step, totalSteps, extra, learningRate, elapsed);
     }
+  }
 
-    @Override
-    public void onEpoch(Trainer.EpochSummary s) {
-        String line = String.format("epoch %d: train loss %.4f, train acc %.4f, validation acc %.4f, %.0f img/s, %.0fs",
-                s.epoch(), s.trainLoss(), s.trainAccuracy(), s.validationAccuracy(), s.imagesPerSecond(), s.seconds());
-        if (bar != null) {
-            bar.pause();
-            out.println();
-            out.println(line);
-            bar.resume();
-        } else {
-            out.println(line);
-        }
+  @Override
+  public void onEpoch(Trainer.EpochSummary s) {
+    String line =
+        String.format(
+            "epoch %d: train loss %.4f, train acc %.4f, validation acc %.4f, %.0f img/s, %.0fs",
+            s.epoch(),
+            s.trainLoss(),
+            s.trainAccuracy(),
+            s.validationAccuracy(),
+            s.imagesPerSecond(),
+            s.seconds());
+    if (bar != null) {
+      bar.pause();
+      out.println();
+      out.println(line);
+      bar.resume();
+    } else {
+      out.println(line);
     }
+  }
 
-    @Override
-    public void close() {
-        if (bar != null) {
-            bar.close();
-        }
+  @Override
+  public void close() {
+    if (bar != null) {
+      bar.close();
     }
+  }
 }

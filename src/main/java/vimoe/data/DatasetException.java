@@ -8,24 +8,24 @@ import java.nio.file.Path;
  * and what to do about it, on its first line.
  */
 public class DatasetException extends IOException {
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    private final transient Path file;
+  private final transient Path file;
 
-    /** An error about {@code file} (may be null when no single file is at fault). */
-    public DatasetException(Path file, String message) {
-        super(message);
-        this.file = file;
-    }
+  /** An error about {@code file} (may be null when no single file is at fault). */
+  public DatasetException(Path file, String message) {
+    super(message);
+    this.file = file;
+  }
 
-    /** An error about {@code file} caused by {@code cause}. */
-    public DatasetException(Path file, String message, Throwable cause) {
-        super(message, cause);
-        this.file = file;
-    }
+  /** An error about {@code file} caused by {@code cause}. */
+  public DatasetException(Path file, String message, Throwable cause) {
+    super(message, cause);
+    this.file = file;
+  }
 
-    /** The file or directory at fault, or null. */
-    public Path file() {
-        return file;
-    }
+  /** The file or directory at fault, or null. */
+  public Path file() {
+    return file;
+  }
 }

@@ -21,88 +21,95 @@ import ai.djl.util.Progress;
  */
 public final class ImageSetDataset extends RandomAccessDataset {
 
-    private final ImageSet images;
-    private final float[] table;
+  private final ImageSet images;
+  private final float[] table;
 
-    private ImageSetDataset(Builder builder) {
-        super(builder);
-        this.images = builder.images;
-        this.table = images.normalisationTable(builder.mean, builder.std);
+  private ImageSetDataset(Builder builder) {
+    super(builder);
+    this.images = builder.images;
+    this.table = images.normalisationTable(builder.mean, builder.std);
+  }
+
+  /** A builder; {@link Builder#setImageSet} and {@code setSampling} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The image set behind this dataset. */
+  public ImageSet imageSet() {
+    return images;
+  }
+
+  /**
+   * Image {@code index}: data (Ch, H, W) float32 = ((pixel / 255) - mean[c]) / std[c], label ()
+   * int64.
+   */
+  @Override
+  public Record get(NDManager manager, long index) {
+    int i = Math.toIntExact(index);
+    float[] pixels = new float[images.imageSize()];
+    images.fill(pixels, 0, i, Augmentation.NONE, 0, 0, table);
+    NDArray x =
+        manager.create(pixels, new Shape(images.channels(), images.height(), images.width()));
+    NDArray y = manager.create((long) images.label(i));
+    return new Record(new NDList(x), new NDList(y));
+  }
+
+  /** The number of images. */
+  @Override
+  protected long availableSize() {
+    return images.size();
+  }
+
+  /** Nothing to prepare: the images are in memory. */
+  @Override
+  public void prepare(Progress progress) {}
+
+  /** Builder of {@link ImageSetDataset}; {@link #build()} validates. */
+  public static final class Builder extends RandomAccessDataset.BaseBuilder<Builder> {
+    private ImageSet images;
+    private float[] mean;
+    private float[] std;
+
+    private Builder() {}
+
+    /** The images to serve (required). */
+    public Builder setImageSet(ImageSet imageSet) {
+      this.images = imageSet;
+      return this;
     }
 
-    /** A builder; {@link Builder#setImageSet} and {@code setSampling} are required. */
-    public static Builder builder() {
-        return new Builder();
+    /**
+     * Per-channel normalisation (Ch values each, std > 0); default none (pixel / 255).
+     *
+     * @param mean per-channel mean in [0, 1] units, e.g. from {@link ImageSet#channelMeanStd()}
+     * @param std per-channel standard deviation
+     */
+    public Builder optNormalization(float[] mean, float[] std) {
+      this.mean = mean == null ? null : mean.clone();
+      this.std = std == null ? null : std.clone();
+      return this;
     }
 
-    /** The image set behind this dataset. */
-    public ImageSet imageSet() {
-        return images;
-    }
-
-    /** Image {@code index}: data (Ch, H, W) float32 = ((pixel / 255) - mean[c]) / std[c], label () int64. */
+    /** {@inheritDoc} */
     @Override
-    public Record get(NDManager manager, long index) {
-        int i = Math.toIntExact(index);
-        float[] pixels = new float[images.imageSize()];
-        images.fill(pixels, 0, i, Augmentation.NONE, 0, 0, table);
-        NDArray x = manager.create(pixels, new Shape(images.channels(), images.height(), images.width()));
-        NDArray y = manager.create((long) images.label(i));
-        return new Record(new NDList(x), new NDList(y));
+    protected Builder self() {
+      return this;
     }
 
-    /** The number of images. */
-    @Override
-    protected long availableSize() {
-        return images.size();
+    /**
+     * The dataset; fails if the image set or the sampling is missing or the normalisation is
+     * invalid.
+     */
+    public ImageSetDataset build() {
+      if (images == null) {
+        throw new IllegalArgumentException("ImageSetDataset needs setImageSet(imageSet)");
+      }
+      if (sampler == null) {
+        throw new IllegalArgumentException(
+            "ImageSetDataset needs setSampling(batchSize, shuffle) or setSampling(sampler)");
+      }
+      return new ImageSetDataset(this);
     }
-
-    /** Nothing to prepare: the images are in memory. */
-    @Override
-    public void prepare(Progress progress) {}
-
-    /** Builder of {@link ImageSetDataset}; {@link #build()} validates. */
-    public static final class Builder extends RandomAccessDataset.BaseBuilder<Builder> {
-        private ImageSet images;
-        private float[] mean;
-        private float[] std;
-
-        private Builder() {}
-
-        /** The images to serve (required). */
-        public Builder setImageSet(ImageSet imageSet) {
-            this.images = imageSet;
-            return this;
-        }
-
-        /**
-         * Per-channel normalisation (Ch values each, std > 0); default none (pixel / 255).
-         *
-         * @param mean per-channel mean in [0, 1] units, e.g. from {@link ImageSet#channelMeanStd()}
-         * @param std per-channel standard deviation
-         */
-        public Builder optNormalization(float[] mean, float[] std) {
-            this.mean = mean == null ? null : mean.clone();
-            this.std = std == null ? null : std.clone();
-            return this;
-        }
-
-        /** {@inheritDoc} */
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        /** The dataset; fails if the image set or the sampling is missing or the normalisation is invalid. */
-        public ImageSetDataset build() {
-            if (images == null) {
-                throw new IllegalArgumentException("ImageSetDataset needs setImageSet(imageSet)");
-            }
-            if (sampler == null) {
-                throw new IllegalArgumentException(
-                        "ImageSetDataset needs setSampling(batchSize, shuffle) or setSampling(sampler)");
-            }
-            return new ImageSetDataset(this);
-        }
-    }
+  }
 }

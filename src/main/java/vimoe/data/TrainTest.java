@@ -11,16 +11,16 @@ import java.util.Objects;
  */
 public record TrainTest(ImageSet train, ImageSet test) {
 
-    /** Both splits are required and must have the same image format and classes. */
-    public TrainTest {
-        Objects.requireNonNull(train, "train");
-        Objects.requireNonNull(test, "test");
-        if (train.channels() != test.channels()
-                || train.height() != test.height()
-                || train.width() != test.width()
-                || !train.classNames().equals(test.classNames())) {
-            throw new IllegalArgumentException(
-                    "train and test splits differ in format or classes: " + train + " vs " + test);
-        }
+  /** Both splits are required and must have the same image format and classes. */
+  public TrainTest {
+    Objects.requireNonNull(train, "train");
+    Objects.requireNonNull(test, "test");
+    if (train.channels() != test.channels()
+        || train.height() != test.height()
+        || train.width() != test.width()
+        || !train.classNames().equals(test.classNames())) {
+      throw new IllegalArgumentException(
+          "train and test splits differ in format or classes: " + train + " vs " + test);
     }
+  }
 }

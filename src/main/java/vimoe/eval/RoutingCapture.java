@@ -12,41 +12,45 @@ import vimoe.model.Pooling;
 import vimoe.model.VisionTransformer;
 import vimoe.moe.MoeLayer;
 
-/** Which expert processed each patch of some images, per MoE layer: the data of routing pictures. */
+/**
+ * Which expert processed each patch of some images, per MoE layer: the data of routing pictures.
+ */
 public final class RoutingCapture {
-    private RoutingCapture() {}
+  private RoutingCapture() {}
 
-    /**
-     * Runs {@code images} through {@code model} in inference mode as one batch and reads every MoE
-     * layer's plan ({@link vimoe.moe.routing.RoutingPlan#dominantExpert()}).
-     *
-     * @param images B images, B a multiple of the model's images per routing group
-     * @return per MoE layer, (B, N): the expert of each patch in row-major order, -1 where dropped
-     *     (a class token, when the model has one, is left out)
-     */
-    public static List<int[][]> dominantExperts(VisionTransformer model, ImageSet images, float[] mean, float[] std,
-            NDManager manager) {
-        int b = images.size(), group = model.config().groupImages();
-        if (b % group != 0) {
-            throw new IllegalArgumentException(b + " images do not fill routing groups of " + group);
-        }
-        int tokens = model.config().tokensPerImage(), first = model.config().pooling() == Pooling.TOKEN ? 1 : 0;
-        int patches = model.config().patches();
-        List<int[][]> out = new ArrayList<>();
-        try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
-            int[] all = java.util.stream.IntStream.range(0, b).toArray();
-            NDList in = images.batch(step, all, Augmentation.NONE, 0, 0, mean, std);
-            model.forward(new ParameterStore(step, false), new NDList(in.get(0)), false);
-            for (MoeLayer layer : model.moeLayers()) {
-                int[][] perGroup = layer.lastPlan().dominantExpert(); // (G, S), S = group * tokens
-                int[][] perImage = new int[b][patches];
-                for (int i = 0; i < b; i++) {
-                    int[] row = perGroup[i / group];
-                    System.arraycopy(row, (i % group) * tokens + first, perImage[i], 0, patches);
-                }
-                out.add(perImage);
-            }
-        }
-        return out;
+  /**
+   * Runs {@code images} through {@code model} in inference mode as one batch and reads every MoE
+   * layer's plan ({@link vimoe.moe.routing.RoutingPlan#dominantExpert()}).
+   *
+   * @param images B images, B a multiple of the model's images per routing group
+   * @return per MoE layer, (B, N): the expert of each patch in row-major order, -1 where dropped (a
+   *     class token, when the model has one, is left out)
+   */
+  public static List<int[][]> dominantExperts(
+      VisionTransformer model, ImageSet images, float[] mean, float[] std, NDManager manager) {
+    int b = images.size(), group = model.config().groupImages();
+    if (b % group != 0) {
+      throw new IllegalArgumentException(b + " images do not fill routing groups of " + group);
     }
+    int tokens = model.config().tokensPerImage(),
+        first = model.config().pooling() == Pooling.TOKEN ? 1 : 0;
+    int patches = model.config().patches();
+    List<int[][]> out = new ArrayList<>();
+    try (NDScope scope = new NDScope();
+        NDManager step = manager.newSubManager()) {
+      int[] all = java.util.stream.IntStream.range(0, b).toArray();
+      NDList in = images.batch(step, all, Augmentation.NONE, 0, 0, mean, std);
+      model.forward(new ParameterStore(step, false), new NDList(in.get(0)), false);
+      for (MoeLayer layer : model.moeLayers()) {
+        int[][] perGroup = layer.lastPlan().dominantExpert(); // (G, S), S = group * tokens
+        int[][] perImage = new int[b][patches];
+        for (int i = 0; i < b; i++) {
+          int[] row = perGroup[i / group];
+          System.arraycopy(row, (i % group) * tokens + first, perImage[i], 0, patches);
+        }
+        out.add(perImage);
+      }
+    }
+    return out;
+  }
 }

@@ -15,28 +15,30 @@ import java.util.function.Function;
  * autograd as variables, so the backward pass may read them long after the step that used them.
  */
 public final class Constants {
-    private static final Map<Device, NDManager> MANAGERS = new ConcurrentHashMap<>();
-    private static final Map<String, NDArray> CACHE = new ConcurrentHashMap<>();
+  private static final Map<Device, NDManager> MANAGERS = new ConcurrentHashMap<>();
+  private static final Map<String, NDArray> CACHE = new ConcurrentHashMap<>();
 
-    private Constants() {}
+  private Constants() {}
 
-    /** {@code value} as a float32 scalar on {@code device}. */
-    public static NDArray scalar(double value, Device device) {
-        return of("scalar " + value, device, m -> m.create((float) value));
-    }
+  /** {@code value} as a float32 scalar on {@code device}. */
+  public static NDArray scalar(double value, Device device) {
+    return of("scalar " + value, device, m -> m.create((float) value));
+  }
 
-    /**
-     * The array {@code make} builds on {@code device} under {@code key}, built the first time only.
-     *
-     * @param make builds the array in the given manager (on {@code device})
-     */
-    public static NDArray of(String key, Device device, Function<NDManager, NDArray> make) {
-        return CACHE.computeIfAbsent(key + " @" + device, k -> {
-            NDManager manager = MANAGERS.computeIfAbsent(device, d -> NDManager.newBaseManager(d));
-            NDArray array = make.apply(manager);
-            array.attach(manager);
-            NDScope.unregister(array); // a step's scope must not close it
-            return array;
+  /**
+   * The array {@code make} builds on {@code device} under {@code key}, built the first time only.
+   *
+   * @param make builds the array in the given manager (on {@code device})
+   */
+  public static NDArray of(String key, Device device, Function<NDManager, NDArray> make) {
+    return CACHE.computeIfAbsent(
+        key + " @" + device,
+        k -> {
+          NDManager manager = MANAGERS.computeIfAbsent(device, d -> NDManager.newBaseManager(d));
+          NDArray array = make.apply(manager);
+          array.attach(manager);
+          NDScope.unregister(array); // a step's scope must not close it
+          return array;
         });
-    }
+  }
 }

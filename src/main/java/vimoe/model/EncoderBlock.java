@@ -19,60 +19,67 @@ import vimoe.moe.MoeLayer;
  * Input (B, T, D); output {@code [x (B, T, D), aux loss (scalar)]}.
  */
 public final class EncoderBlock extends AbstractBlock {
-    private static final byte VERSION = 1;
-    private final LayerNorm norm1;
-    private final Attention attention;
-    private final LayerNorm norm2;
-    private final Block ffn;
-    private final int groupImages;
+  private static final byte VERSION = 1;
+  private final LayerNorm norm1;
+  private final Attention attention;
+  private final LayerNorm norm2;
+  private final Block ffn;
+  private final int groupImages;
 
-    /**
-     * Creates the block.
-     *
-     * @param ffn the MLP or MoE block: input (G, S, D), output [Y (G, S, D), aux]
-     * @param groupImages images per routing group (only used when ffn is an MoE layer)
-     */
-    public EncoderBlock(int width, int heads, Block ffn, int groupImages) {
-        super(VERSION);
-        norm1 = addChildBlock("norm1", LayerNorm.builder().axis(2).build());
-        attention = addChildBlock("attention", new Attention(width, heads));
-        norm2 = addChildBlock("norm2", LayerNorm.builder().axis(2).build());
-        this.ffn = addChildBlock(ffn instanceof MoeLayer ? "moe" : "mlp", ffn);
-        this.groupImages = ffn instanceof MoeLayer ? groupImages : 1;
-    }
+  /**
+   * Creates the block.
+   *
+   * @param ffn the MLP or MoE block: input (G, S, D), output [Y (G, S, D), aux]
+   * @param groupImages images per routing group (only used when ffn is an MoE layer)
+   */
+  public EncoderBlock(int width, int heads, Block ffn, int groupImages) {
+    super(VERSION);
+    norm1 = addChildBlock("norm1", LayerNorm.builder().axis(2).build());
+    attention = addChildBlock("attention", new Attention(width, heads));
+    norm2 = addChildBlock("norm2", LayerNorm.builder().axis(2).build());
+    this.ffn = addChildBlock(ffn instanceof MoeLayer ? "moe" : "mlp", ffn);
+    this.groupImages = ffn instanceof MoeLayer ? groupImages : 1;
+  }
 
-    /** The MoE layer of this block, or {@code null} when its FFN is dense. */
-    public MoeLayer moe() {
-        return ffn instanceof MoeLayer m ? m : null;
-    }
+  /** The MoE layer of this block, or {@code null} when its FFN is dense. */
+  public MoeLayer moe() {
+    return ffn instanceof MoeLayer m ? m : null;
+  }
 
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape in = inputShapes[0]; // (B, T, D)
-        norm1.initialize(manager, dataType, in);
-        attention.initialize(manager, dataType, in);
-        norm2.initialize(manager, dataType, in);
-        ffn.initialize(manager, dataType, new Shape(1, groupImages * in.get(1), in.get(2)));
-    }
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    Shape in = inputShapes[0]; // (B, T, D)
+    norm1.initialize(manager, dataType, in);
+    attention.initialize(manager, dataType, in);
+    norm2.initialize(manager, dataType, in);
+    ffn.initialize(manager, dataType, new Shape(1, groupImages * in.get(1), in.get(2)));
+  }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-            PairList<String, Object> params) {
-        NDArray x = inputs.head(); // (B, T, D)
-        x = x.add(attention.forward(ps, norm1.forward(ps, new NDList(x), training), training).head());
-        NDArray h = norm2.forward(ps, new NDList(x), training).head();
-        Shape s = h.getShape();
-        long b = s.get(0), t = s.get(1), d = s.get(2);
-        if (b % groupImages != 0) {
-            throw new IllegalArgumentException("a batch of " + b + " images cannot be cut into routing groups of "
-                    + groupImages + " images; use a batch size that is a multiple of " + groupImages);
-        }
-        NDList out = ffn.forward(ps, new NDList(h.reshape(b / groupImages, groupImages * t, d)), training); // (G, S, D)
-        return new NDList(x.add(out.head().reshape(b, t, d)), out.get(1));
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    NDArray x = inputs.head(); // (B, T, D)
+    x = x.add(attention.forward(ps, norm1.forward(ps, new NDList(x), training), training).head());
+    NDArray h = norm2.forward(ps, new NDList(x), training).head();
+    Shape s = h.getShape();
+    long b = s.get(0), t = s.get(1), d = s.get(2);
+    if (b % groupImages != 0) {
+      throw new IllegalArgumentException(
+          "a batch of "
+              + b
+              + " images cannot be cut into routing groups of "
+              + groupImages
+              + " images; use a batch size that is a multiple of "
+              + groupImages);
     }
+    NDList out =
+        ffn.forward(
+            ps, new NDList(h.reshape(b / groupImages, groupImages * t, d)), training); // (G, S, D)
+    return new NDList(x.add(out.head().reshape(b, t, d)), out.get(1));
+  }
 
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0], new Shape()};
-    }
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return new Shape[] {inputShapes[0], new Shape()};
+  }
 }

@@ -12,8 +12,8 @@ import vimoe.moe.routing.Family;
  * class token), P = Ch * p * p values per patch, Hm = the dense MLP width, n = images per routing
  * group, S = n * T tokens per group, and C = {@link Capacity#of} slots per expert per group.
  *
- * <p><b>Parameters</b> (equal to the scalars of the initialised {@link VisionTransformer}):
- * patch embedding P*D + D; position embedding T*D; class token D (TOKEN pooling only); per block
+ * <p><b>Parameters</b> (equal to the scalars of the initialised {@link VisionTransformer}): patch
+ * embedding P*D + D; position embedding T*D; class token D (TOKEN pooling only); per block
  * attention 4*D^2 + 4*D (fused QKV and projection, with biases) and two LayerNorms of 2*D; per
  * dense block an MLP of 2*D*Hm + Hm + D; per MoE block E experts of 2*D*H + H + D each and a router
  * of D*E (Wr) or, for Soft MoE, D*E*C + 1 (Phi and its scale); the final LayerNorm 2*D; the head
@@ -33,18 +33,20 @@ import vimoe.moe.routing.Family;
  * position-embedding addition, the L2 normalisations of Soft MoE and the pooling are ignored, and
  * so are the routers' selection logic (top-k, Sinkhorn, the sparse OT solver), which works on S x E
  * scores. Per part ({@link #flopsByPart}):
+ *
  * <ul>
- *   <li>patch embedding 2*N*P*D;</li>
- *   <li>attention per block: QKV 6*T*D^2, scores 2*T^2*D, weighted sum 2*T^2*D, projection 2*T*D^2;</li>
- *   <li>dense MLP per block 4*T*D*Hm;</li>
+ *   <li>patch embedding 2*N*P*D;
+ *   <li>attention per block: QKV 6*T*D^2, scores 2*T^2*D, weighted sum 2*T^2*D, projection 2*T*D^2;
+ *   <li>dense MLP per block 4*T*D*Hm;
  *   <li>experts per MoE block 4*E*C*D*H per group, i.e. on all E*C slots, filled or not, as the
- *       batched expert matmul computes them;</li>
- *   <li>router per MoE block: logits 2*S*D*E per group (Soft MoE: 2*S*D*E*C);</li>
+ *       batched expert matmul computes them;
+ *   <li>router per MoE block: logits 2*S*D*E per group (Soft MoE: 2*S*D*E*C);
  *   <li>dispatch and combine per MoE block: Soft MoE's two matmuls 2 * 2*S*E*C*D per group; sparse
- *       routers move rows by index (no FLOPs) and weight each (token, slot) entry by its gate,
- *       2*D per entry: at most min(S*K, E*C) entries for Token Choice, E*C for Expert Choice;</li>
- *   <li>head 2*D*classes.</li>
+ *       routers move rows by index (no FLOPs) and weight each (token, slot) entry by its gate, 2*D
+ *       per entry: at most min(S*K, E*C) entries for Token Choice, E*C for Expert Choice;
+ *   <li>head 2*D*classes.
  * </ul>
+ *
  * Per-group counts are divided by n; each part is rounded to an integer and the total is their sum.
  *
  * @param totalParameters the number of scalars in the model
@@ -53,97 +55,104 @@ import vimoe.moe.routing.Family;
  * @param parametersByPart parameters by part, in model order: patch_embedding, position_embedding,
  *     class_token, attention, norms, mlp, experts, router, head (every key present, possibly 0)
  */
-public record ModelInfo(long totalParameters, long activeParametersPerToken, long flopsPerImage,
-        Map<String, Long> parametersByPart) {
+public record ModelInfo(
+    long totalParameters,
+    long activeParametersPerToken,
+    long flopsPerImage,
+    Map<String, Long> parametersByPart) {
 
-    /** Copies the parts into an unmodifiable map that keeps their order; checks that they add up. */
-    public ModelInfo {
-        parametersByPart = Collections.unmodifiableMap(new LinkedHashMap<>(parametersByPart));
-        long sum = parametersByPart.values().stream().mapToLong(Long::longValue).sum();
-        if (sum != totalParameters) {
-            throw new IllegalArgumentException(
-                    "parameters by part add up to " + sum + ", not the total " + totalParameters);
-        }
+  /** Copies the parts into an unmodifiable map that keeps their order; checks that they add up. */
+  public ModelInfo {
+    parametersByPart = Collections.unmodifiableMap(new LinkedHashMap<>(parametersByPart));
+    long sum = parametersByPart.values().stream().mapToLong(Long::longValue).sum();
+    if (sum != totalParameters) {
+      throw new IllegalArgumentException(
+          "parameters by part add up to " + sum + ", not the total " + totalParameters);
     }
+  }
 
-    /** The parameter count, active parameters per token and FLOPs per image of a configuration. */
-    public static ModelInfo of(VitConfig config) {
-        Sizes s = new Sizes(config);
-        Map<String, Long> parts = new LinkedHashMap<>();
-        parts.put("patch_embedding", s.patchValues * s.d + s.d);
-        parts.put("position_embedding", s.t * s.d);
-        parts.put("class_token", config.pooling() == Pooling.TOKEN ? s.d : 0L);
-        parts.put("attention", config.depth() * (4 * s.d * s.d + 4 * s.d));
-        parts.put("norms", (2L * config.depth() + 1) * 2 * s.d);
-        parts.put("mlp", s.denseBlocks * mlp(s.d, config.mlpDim()));
-        long expert = mlp(s.d, config.expertHidden());
-        parts.put("experts", s.moeBlocks * config.experts() * expert);
-        long router = s.soft ? s.d * config.experts() * s.c + 1 : s.d * config.experts();
-        parts.put("router", s.moeBlocks * router);
-        parts.put("head", s.d * config.numClasses() + config.numClasses());
-        long total = parts.values().stream().mapToLong(Long::longValue).sum();
+  /** The parameter count, active parameters per token and FLOPs per image of a configuration. */
+  public static ModelInfo of(VitConfig config) {
+    Sizes s = new Sizes(config);
+    Map<String, Long> parts = new LinkedHashMap<>();
+    parts.put("patch_embedding", s.patchValues * s.d + s.d);
+    parts.put("position_embedding", s.t * s.d);
+    parts.put("class_token", config.pooling() == Pooling.TOKEN ? s.d : 0L);
+    parts.put("attention", config.depth() * (4 * s.d * s.d + 4 * s.d));
+    parts.put("norms", (2L * config.depth() + 1) * 2 * s.d);
+    parts.put("mlp", s.denseBlocks * mlp(s.d, config.mlpDim()));
+    long expert = mlp(s.d, config.expertHidden());
+    parts.put("experts", s.moeBlocks * config.experts() * expert);
+    long router = s.soft ? s.d * config.experts() * s.c + 1 : s.d * config.experts();
+    parts.put("router", s.moeBlocks * router);
+    parts.put("head", s.d * config.numClasses() + config.numClasses());
+    long total = parts.values().stream().mapToLong(Long::longValue).sum();
 
-        double slotsPerToken = switch (s.family) {
-            case TOKEN_CHOICE -> config.router().k();
-            case EXPERT_CHOICE, SOFT -> (double) config.experts() * s.c / s.s;
-            case DENSE -> config.experts();
+    double slotsPerToken =
+        switch (s.family) {
+          case TOKEN_CHOICE -> config.router().k();
+          case EXPERT_CHOICE, SOFT -> (double) config.experts() * s.c / s.s;
+          case DENSE -> config.experts();
         };
-        double unused = s.moeBlocks * (config.experts() - slotsPerToken) * expert;
-        long active = Math.round(total - unused);
+    double unused = s.moeBlocks * (config.experts() - slotsPerToken) * expert;
+    long active = Math.round(total - unused);
 
-        long flops = flopsByPart(config).values().stream().mapToLong(Long::longValue).sum();
-        return new ModelInfo(total, active, flops, parts);
-    }
+    long flops = flopsByPart(config).values().stream().mapToLong(Long::longValue).sum();
+    return new ModelInfo(total, active, flops, parts);
+  }
 
-    /**
-     * Forward-pass FLOPs per image by part, in model order: patch_embedding, attention, mlp, experts,
-     * router, dispatch_combine, head (every key present, possibly 0). Their sum is
-     * {@link #flopsPerImage()}; the definition is in the class javadoc.
-     */
-    public static Map<String, Long> flopsByPart(VitConfig config) {
-        Sizes s = new Sizes(config);
-        long e = config.experts(), slots = e * s.c;
-        double perImage = 1.0 / config.groupImages();
-        Map<String, Long> parts = new LinkedHashMap<>();
-        parts.put("patch_embedding", 2 * s.n * s.patchValues * s.d);
-        parts.put("attention", config.depth() * (8 * s.t * s.d * s.d + 4 * s.t * s.t * s.d));
-        parts.put("mlp", s.denseBlocks * 4 * s.t * s.d * config.mlpDim());
-        parts.put("experts", Math.round(s.moeBlocks * 4.0 * slots * s.d * config.expertHidden() * perImage));
-        double routerPerGroup = s.soft ? 2.0 * s.s * s.d * slots : 2.0 * s.s * s.d * e;
-        parts.put("router", Math.round(s.moeBlocks * routerPerGroup * perImage));
-        double entries = switch (s.family) {
-            case TOKEN_CHOICE -> Math.min((long) s.s * config.router().k(), slots);
-            case EXPERT_CHOICE -> slots;
-            case SOFT -> 2.0 * s.s * slots; // dispatch (E*C x S) @ (S x D) and combine (S x E*C) @ (E*C x D)
-            case DENSE -> 0;
+  /**
+   * Forward-pass FLOPs per image by part, in model order: patch_embedding, attention, mlp, experts,
+   * router, dispatch_combine, head (every key present, possibly 0). Their sum is {@link
+   * #flopsPerImage()}; the definition is in the class javadoc.
+   */
+  public static Map<String, Long> flopsByPart(VitConfig config) {
+    Sizes s = new Sizes(config);
+    long e = config.experts(), slots = e * s.c;
+    double perImage = 1.0 / config.groupImages();
+    Map<String, Long> parts = new LinkedHashMap<>();
+    parts.put("patch_embedding", 2 * s.n * s.patchValues * s.d);
+    parts.put("attention", config.depth() * (8 * s.t * s.d * s.d + 4 * s.t * s.t * s.d));
+    parts.put("mlp", s.denseBlocks * 4 * s.t * s.d * config.mlpDim());
+    parts.put(
+        "experts", Math.round(s.moeBlocks * 4.0 * slots * s.d * config.expertHidden() * perImage));
+    double routerPerGroup = s.soft ? 2.0 * s.s * s.d * slots : 2.0 * s.s * s.d * e;
+    parts.put("router", Math.round(s.moeBlocks * routerPerGroup * perImage));
+    double entries =
+        switch (s.family) {
+          case TOKEN_CHOICE -> Math.min((long) s.s * config.router().k(), slots);
+          case EXPERT_CHOICE -> slots;
+          case SOFT ->
+              2.0 * s.s * slots; // dispatch (E*C x S) @ (S x D) and combine (S x E*C) @ (E*C x D)
+          case DENSE -> 0;
         };
-        parts.put("dispatch_combine", Math.round(s.moeBlocks * 2.0 * entries * s.d * perImage));
-        parts.put("head", 2 * s.d * config.numClasses());
-        return Collections.unmodifiableMap(parts);
-    }
+    parts.put("dispatch_combine", Math.round(s.moeBlocks * 2.0 * entries * s.d * perImage));
+    parts.put("head", 2 * s.d * config.numClasses());
+    return Collections.unmodifiableMap(parts);
+  }
 
-    /** Parameters of one MLP D -> h -> D with biases. */
-    private static long mlp(long d, long h) {
-        return 2 * d * h + h + d;
-    }
+  /** Parameters of one MLP D -> h -> D with biases. */
+  private static long mlp(long d, long h) {
+    return 2 * d * h + h + d;
+  }
 
-    /** The sizes every count needs, as longs. */
-    private static final class Sizes {
-        final long d, n, t, s, c, patchValues, moeBlocks, denseBlocks;
-        final Family family;
-        final boolean soft;
+  /** The sizes every count needs, as longs. */
+  private static final class Sizes {
+    final long d, n, t, s, c, patchValues, moeBlocks, denseBlocks;
+    final Family family;
+    final boolean soft;
 
-        Sizes(VitConfig config) {
-            d = config.width();
-            n = config.patches();
-            t = config.tokensPerImage();
-            s = (long) config.groupImages() * t;
-            patchValues = (long) config.channels() * config.patchSize() * config.patchSize();
-            moeBlocks = config.moeBlocks().size();
-            denseBlocks = config.depth() - moeBlocks;
-            family = config.router().family();
-            soft = family == Family.SOFT;
-            c = moeBlocks == 0 ? 0 : Capacity.of((int) s, config.experts(), config.router());
-        }
+    Sizes(VitConfig config) {
+      d = config.width();
+      n = config.patches();
+      t = config.tokensPerImage();
+      s = (long) config.groupImages() * t;
+      patchValues = (long) config.channels() * config.patchSize() * config.patchSize();
+      moeBlocks = config.moeBlocks().size();
+      denseBlocks = config.depth() - moeBlocks;
+      family = config.router().family();
+      soft = family == Family.SOFT;
+      c = moeBlocks == 0 ? 0 : Capacity.of((int) s, config.experts(), config.router());
     }
+  }
 }

@@ -21,171 +21,181 @@ import vimoe.moe.routing.RoutingPlan;
 
 /**
  * A Mixture-of-Experts layer (ROUTING.md, "the unified formulation") as a DJL block: a logits child
- * ({@link LogitsBlock#of}: a {@link LinearRouter} with training noise, or Soft MoE's
- * {@link SlotLogits}), a {@link RoutingPlan} from the router of the registry, the {@link Experts}
- * on the dispatched slots, and the combine. Nothing here depends on which router it is.
+ * ({@link LogitsBlock#of}: a {@link LinearRouter} with training noise, or Soft MoE's {@link
+ * SlotLogits}), a {@link RoutingPlan} from the router of the registry, the {@link Experts} on the
+ * dispatched slots, and the combine. Nothing here depends on which router it is.
  *
  * <p>Input: tokens (G, S, D), one routing group per row. Output: {@code [Y (G, S, D), aux loss
  * (scalar)]}; add the aux loss to the training loss. {@link #lastMetrics()} gives the routing
- * metrics of the most recent forward pass, computed only when asked (the forward pass keeps the
- * few tensors they need, and copies nothing to the host).
+ * metrics of the most recent forward pass, computed only when asked (the forward pass keeps the few
+ * tensors they need, and copies nothing to the host).
  *
  * <p>Parameters are named {@code router_*} (the logits child) and {@code experts_*}; checkpoints
  * written before this layout (MoeLayer version 1) do not load.
  */
 public final class MoeLayer extends AbstractBlock {
-    private static final byte VERSION = 2;
+  private static final byte VERSION = 2;
 
-    private final RouterSpec spec;
-    private final Router router;
-    private final int experts;
-    private final LogitsBlock logitsBlock;
-    private final Experts expertBlock;
-    private RoutingPlan lastPlan;
-    private RoutingMetrics lastMetrics;
-    private NDManager kept;
+  private final RouterSpec spec;
+  private final Router router;
+  private final int experts;
+  private final LogitsBlock logitsBlock;
+  private final Experts expertBlock;
+  private RoutingPlan lastPlan;
+  private RoutingMetrics lastMetrics;
+  private NDManager kept;
 
-    private MoeLayer(Builder builder) {
-        super(VERSION);
-        spec = builder.spec;
-        router = Routers.create(spec);
-        experts = builder.experts;
-        logitsBlock = addChildBlock("router", LogitsBlock.of(spec, experts));
-        expertBlock = addChildBlock("experts",
-                Experts.builder().setNumExperts(experts).setHiddenDim(builder.hidden).build());
+  private MoeLayer(Builder builder) {
+    super(VERSION);
+    spec = builder.spec;
+    router = Routers.create(spec);
+    experts = builder.experts;
+    logitsBlock = addChildBlock("router", LogitsBlock.of(spec, experts));
+    expertBlock =
+        addChildBlock(
+            "experts",
+            Experts.builder().setNumExperts(experts).setHiddenDim(builder.hidden).build());
+  }
+
+  /** A builder; the router spec, E and H are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The router options of this layer. */
+  public RouterSpec spec() {
+    return spec;
+  }
+
+  /**
+   * The routing metrics of the most recent forward pass, or {@code null} before the first. The
+   * first call after a forward pass reduces them on the device and reads them back (it waits for
+   * the device): ask only when they are logged.
+   */
+  public synchronized RoutingMetrics lastMetrics() {
+    if (lastMetrics == null && lastPlan != null) {
+      lastMetrics = lastPlan.metrics();
+    }
+    return lastMetrics;
+  }
+
+  /**
+   * The plan of the most recent forward pass, or {@code null} before the first; its {@link
+   * RoutingPlan#metrics()} and {@link RoutingPlan#dominantExpert()} work after the step.
+   */
+  public synchronized RoutingPlan lastPlan() {
+    return lastPlan;
+  }
+
+  /**
+   * Keeps what the plan's metrics need beyond the step, in a manager of this layer, dropping the
+   * previous.
+   */
+  private synchronized void keep(RoutingPlan plan, NDArray x) {
+    NDManager previous = kept;
+    kept = NDManager.newBaseManager(x.getDevice());
+    plan.retainForMetrics(kept);
+    lastPlan = plan;
+    lastMetrics = null;
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    Shape in = inputShapes[0];
+    logitsBlock.initialize(manager, dataType, in);
+    expertBlock.initialize(manager, dataType, new Shape(experts, in.get(0), in.get(2)));
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    NDArray x = inputs.head(); // (G, S, D)
+    if (x.getShape().dimension() != 3) {
+      throw new IllegalArgumentException(
+          "MoeLayer expects tokens of shape (G, S, D), got " + x.getShape());
+    }
+    RoutingPlan plan = router.route(logitsBlock.logits(ps, x, training));
+    NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
+    NDArray y = plan.combine(expertOutputs); // (G, S, D)
+    keep(plan, x);
+    return new NDList(y, plan.auxLoss());
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return new Shape[] {inputShapes[0], new Shape()};
+  }
+
+  @Override
+  protected void saveMetadata(DataOutputStream os) throws IOException {
+    saveInputShapes(os);
+    os.writeUTF(spec.router());
+    os.writeInt(experts);
+  }
+
+  @Override
+  public void loadMetadata(byte loadVersion, DataInputStream is)
+      throws IOException, MalformedModelException {
+    if (loadVersion != VERSION) {
+      throw new MalformedModelException(
+          "MoeLayer: unsupported version " + loadVersion + ", expected " + VERSION);
+    }
+    readInputShapes(is);
+    String name = is.readUTF();
+    int e = is.readInt();
+    if (!name.equals(spec.router()) || e != experts) {
+      throw new MalformedModelException(
+          String.format(
+              "MoeLayer: saved with router %s and E=%d, but this layer has router %s and E=%d",
+              name, e, spec.router(), experts));
+    }
+  }
+
+  /** Builder for {@link MoeLayer}. */
+  public static final class Builder {
+    private RouterSpec spec;
+    private int experts;
+    private int hidden;
+
+    private Builder() {}
+
+    /** Sets the router and its options (not {@code dense}: use {@link DenseMlp}). */
+    public Builder setRouter(RouterSpec value) {
+      spec = value;
+      return this;
     }
 
-    /** A builder; the router spec, E and H are required. */
-    public static Builder builder() {
-        return new Builder();
+    /** Sets E, the number of experts. */
+    public Builder setNumExperts(int value) {
+      experts = value;
+      return this;
     }
 
-    /** The router options of this layer. */
-    public RouterSpec spec() {
-        return spec;
+    /** Sets H, the hidden width of each expert. */
+    public Builder setHiddenDim(int value) {
+      hidden = value;
+      return this;
     }
 
-    /**
-     * The routing metrics of the most recent forward pass, or {@code null} before the first. The
-     * first call after a forward pass reduces them on the device and reads them back (it waits for
-     * the device): ask only when they are logged.
-     */
-    public synchronized RoutingMetrics lastMetrics() {
-        if (lastMetrics == null && lastPlan != null) {
-            lastMetrics = lastPlan.metrics();
-        }
-        return lastMetrics;
+    /** Validates and builds. */
+    public MoeLayer build() {
+      if (spec == null) {
+        throw new IllegalArgumentException("MoeLayer needs a router spec");
+      }
+      if (spec.family() == Family.DENSE) {
+        throw new IllegalArgumentException("router dense has no experts to route to: use DenseMlp");
+      }
+      if (experts < 1) {
+        throw new IllegalArgumentException("experts must be >= 1, got " + experts);
+      }
+      if (spec.k() > experts) {
+        throw new IllegalArgumentException(
+            "k = " + spec.k() + " exceeds the number of experts E = " + experts);
+      }
+      return new MoeLayer(this);
     }
-
-    /**
-     * The plan of the most recent forward pass, or {@code null} before the first; its
-     * {@link RoutingPlan#metrics()} and {@link RoutingPlan#dominantExpert()} work after the step.
-     */
-    public synchronized RoutingPlan lastPlan() {
-        return lastPlan;
-    }
-
-    /** Keeps what the plan's metrics need beyond the step, in a manager of this layer, dropping the previous. */
-    private synchronized void keep(RoutingPlan plan, NDArray x) {
-        NDManager previous = kept;
-        kept = NDManager.newBaseManager(x.getDevice());
-        plan.retainForMetrics(kept);
-        lastPlan = plan;
-        lastMetrics = null;
-        if (previous != null) {
-            previous.close();
-        }
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape in = inputShapes[0];
-        logitsBlock.initialize(manager, dataType, in);
-        expertBlock.initialize(manager, dataType, new Shape(experts, in.get(0), in.get(2)));
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-            PairList<String, Object> params) {
-        NDArray x = inputs.head(); // (G, S, D)
-        if (x.getShape().dimension() != 3) {
-            throw new IllegalArgumentException("MoeLayer expects tokens of shape (G, S, D), got " + x.getShape());
-        }
-        RoutingPlan plan = router.route(logitsBlock.logits(ps, x, training));
-        NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
-        NDArray y = plan.combine(expertOutputs); // (G, S, D)
-        keep(plan, x);
-        return new NDList(y, plan.auxLoss());
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0], new Shape()};
-    }
-
-    @Override
-    protected void saveMetadata(DataOutputStream os) throws IOException {
-        saveInputShapes(os);
-        os.writeUTF(spec.router());
-        os.writeInt(experts);
-    }
-
-    @Override
-    public void loadMetadata(byte loadVersion, DataInputStream is) throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
-            throw new MalformedModelException("MoeLayer: unsupported version " + loadVersion + ", expected " + VERSION);
-        }
-        readInputShapes(is);
-        String name = is.readUTF();
-        int e = is.readInt();
-        if (!name.equals(spec.router()) || e != experts) {
-            throw new MalformedModelException(String.format(
-                    "MoeLayer: saved with router %s and E=%d, but this layer has router %s and E=%d",
-                    name, e, spec.router(), experts));
-        }
-    }
-
-    /** Builder for {@link MoeLayer}. */
-    public static final class Builder {
-        private RouterSpec spec;
-        private int experts;
-        private int hidden;
-
-        private Builder() {}
-
-        /** Sets the router and its options (not {@code dense}: use {@link DenseMlp}). */
-        public Builder setRouter(RouterSpec value) {
-            spec = value;
-            return this;
-        }
-
-        /** Sets E, the number of experts. */
-        public Builder setNumExperts(int value) {
-            experts = value;
-            return this;
-        }
-
-        /** Sets H, the hidden width of each expert. */
-        public Builder setHiddenDim(int value) {
-            hidden = value;
-            return this;
-        }
-
-        /** Validates and builds. */
-        public MoeLayer build() {
-            if (spec == null) {
-                throw new IllegalArgumentException("MoeLayer needs a router spec");
-            }
-            if (spec.family() == Family.DENSE) {
-                throw new IllegalArgumentException("router dense has no experts to route to: use DenseMlp");
-            }
-            if (experts < 1) {
-                throw new IllegalArgumentException("experts must be >= 1, got " + experts);
-            }
-            if (spec.k() > experts) {
-                throw new IllegalArgumentException("k = " + spec.k() + " exceeds the number of experts E = " + experts);
-            }
-            return new MoeLayer(this);
-        }
-    }
+  }
 }

@@ -11,215 +11,262 @@ import java.util.Optional;
 /**
  * A run directory, opened by the one process that writes it: {@code config.json} (written before
  * training starts), {@code metrics.jsonl}, {@code checkpoint/} and, once the run has finished,
- * {@code result.json}; {@code .lock} records who holds it. {@link #create} starts a new run,
- * {@link #open} takes up an existing one and first repairs what a crash left ({@link #repairs()}).
- * Both hold the directory's {@link RunLock} until {@link #close()}. Readers that write nothing
- * ({@code report}, {@code predict}) use the static readers without the lock.
+ * {@code result.json}; {@code .lock} records who holds it. {@link #create} starts a new run, {@link
+ * #open} takes up an existing one and first repairs what a crash left ({@link #repairs()}). Both
+ * hold the directory's {@link RunLock} until {@link #close()}. Readers that write nothing ({@code
+ * report}, {@code predict}) use the static readers without the lock.
  */
 public final class RunDir implements AutoCloseable {
-    /** The run's configuration. */
-    public static final String CONFIG = Checkpoint.CONFIG;
-    /** The finished run's result. */
-    public static final String RESULT = "result.json";
-    /** The metrics log. */
-    public static final String METRICS = "metrics.jsonl";
-    private static final List<String> OWN_FILES = List.of(CONFIG, RESULT, METRICS, "eval.json");
+  /** The run's configuration. */
+  public static final String CONFIG = Checkpoint.CONFIG;
 
-    private final Path path;
-    private final RunLock lock;
-    private final List<String> repairs;
+  /** The finished run's result. */
+  public static final String RESULT = "result.json";
 
-    private RunDir(Path path, RunLock lock, List<String> repairs) {
-        this.path = path;
-        this.lock = lock;
-        this.repairs = List.copyOf(repairs);
+  /** The metrics log. */
+  public static final String METRICS = "metrics.jsonl";
+
+  private static final List<String> OWN_FILES = List.of(CONFIG, RESULT, METRICS, "eval.json");
+
+  private final Path path;
+  private final RunLock lock;
+  private final List<String> repairs;
+
+  private RunDir(Path path, RunLock lock, List<String> repairs) {
+    this.path = path;
+    this.lock = lock;
+    this.repairs = List.copyOf(repairs);
+  }
+
+  /**
+   * Checks, without touching anything, that a new run can be created in {@code dir}: it is not a
+   * file, no other process holds it, it holds no run, and it or its nearest existing ancestor is a
+   * writable directory.
+   *
+   * @throws IllegalArgumentException naming the problem and the remedy
+   * @throws RunLockedException naming the process that holds the directory
+   */
+  public static void checkNew(Path dir) throws IOException {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(
+          "--output " + dir + " is a file, not a directory; choose a directory");
     }
-
-    /**
-     * Checks, without touching anything, that a new run can be created in {@code dir}: it is not a
-     * file, no other process holds it, it holds no run, and it or its nearest existing ancestor is a
-     * writable directory.
-     *
-     * @throws IllegalArgumentException naming the problem and the remedy
-     * @throws RunLockedException naming the process that holds the directory
-     */
-    public static void checkNew(Path dir) throws IOException {
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--output " + dir + " is a file, not a directory; choose a directory");
-        }
-        if (Files.isDirectory(dir)) {
-            RunLock.checkFree(dir);
-        }
-        if (Files.exists(dir.resolve(CONFIG))) {
-            throw new IllegalArgumentException(dir + " already holds a run; use --resume " + dir
-                    + " to continue it, or another --output");
-        }
-        Path existing = dir.toAbsolutePath();
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
-            throw new IllegalArgumentException("cannot create --output " + dir + ": " + existing
-                    + " is not a writable directory; choose another --output");
-        }
+    if (Files.isDirectory(dir)) {
+      RunLock.checkFree(dir);
     }
-
-    /**
-     * Creates the directory of a new run, takes its lock and writes {@code config.json}. A directory
-     * left by a run killed before its configuration was written is taken over.
-     *
-     * @param command what holds the lock, for a second process's message (e.g. {@code vimoe train})
-     * @throws RunLockedException when another process holds the directory
-     */
-    public static RunDir create(Path dir, RunConfig config, String command) throws IOException {
-        checkNew(dir);
-        Files.createDirectories(dir);
-        RunLock lock = RunLock.acquire(dir, command);
-        try {
-            if (Files.exists(dir.resolve(CONFIG))) { // another process created it just before us
-                throw new IllegalArgumentException(dir + " already holds a run; use --resume " + dir
-                        + " to continue it, or another --output");
-            }
-            List<String> repairs = deleteTemporaries(dir);
-            Files.deleteIfExists(dir.resolve(METRICS));
-            AtomicFiles.write(dir.resolve(CONFIG), RunJson.CONFIG.writeValueAsBytes(config));
-            return new RunDir(dir, lock, repairs);
-        } catch (IOException | RuntimeException e) {
-            lock.close();
-            throw e;
-        }
+    if (Files.exists(dir.resolve(CONFIG))) {
+      throw new IllegalArgumentException(
+          dir
+              + " already holds a run; use --resume "
+              + dir
+              + " to continue it, or another --output");
     }
-
-    /**
-     * Opens an existing run directory, takes its lock and repairs what a crash left: an interrupted
-     * checkpoint save is finished or undone ({@link Checkpoint#recover}) and temporary files are
-     * deleted.
-     *
-     * @throws RunLockedException when another process holds the directory
-     * @throws IOException when {@code dir} is not a run directory
-     */
-    public static RunDir open(Path dir, String command) throws IOException {
-        requireRun(dir);
-        RunLock lock = RunLock.acquire(dir, command);
-        try {
-            requireRun(dir);
-            List<String> repairs = new ArrayList<>(Checkpoint.recover(dir));
-            repairs.addAll(deleteTemporaries(dir));
-            return new RunDir(dir, lock, repairs);
-        } catch (IOException | RuntimeException e) {
-            lock.close();
-            throw e;
-        }
+    Path existing = dir.toAbsolutePath();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
     }
-
-    private static void requireRun(Path dir) throws IOException {
-        if (!Files.isRegularFile(dir.resolve(CONFIG))) {
-            throw new IOException(dir.resolve(CONFIG) + " does not exist, so no run was started in " + dir
-                    + "; start one with 'vimoe train --output " + dir + "'");
-        }
+    if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+      throw new IllegalArgumentException(
+          "cannot create --output "
+              + dir
+              + ": "
+              + existing
+              + " is not a writable directory; choose another --output");
     }
+  }
 
-    /** Deletes the temporary files of this package's atomic writes ({@code .config.json.tmp}, ...). */
-    private static List<String> deleteTemporaries(Path dir) throws IOException {
-        List<String> repairs = new ArrayList<>();
-        for (String name : OWN_FILES) {
-            Path tmp = AtomicFiles.temporaryFor(dir.resolve(name));
-            if (Files.deleteIfExists(tmp)) {
-                repairs.add("deleted " + tmp.getFileName() + ", left by an interrupted write");
-            }
-        }
-        return repairs;
+  /**
+   * Creates the directory of a new run, takes its lock and writes {@code config.json}. A directory
+   * left by a run killed before its configuration was written is taken over.
+   *
+   * @param command what holds the lock, for a second process's message (e.g. {@code vimoe train})
+   * @throws RunLockedException when another process holds the directory
+   */
+  public static RunDir create(Path dir, RunConfig config, String command) throws IOException {
+    checkNew(dir);
+    Files.createDirectories(dir);
+    RunLock lock = RunLock.acquire(dir, command);
+    try {
+      if (Files.exists(dir.resolve(CONFIG))) { // another process created it just before us
+        throw new IllegalArgumentException(
+            dir
+                + " already holds a run; use --resume "
+                + dir
+                + " to continue it, or another --output");
+      }
+      List<String> repairs = deleteTemporaries(dir);
+      Files.deleteIfExists(dir.resolve(METRICS));
+      AtomicFiles.write(dir.resolve(CONFIG), RunJson.CONFIG.writeValueAsBytes(config));
+      return new RunDir(dir, lock, repairs);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
     }
+  }
 
-    /** The directory. */
-    public Path path() {
-        return path;
+  /**
+   * Opens an existing run directory, takes its lock and repairs what a crash left: an interrupted
+   * checkpoint save is finished or undone ({@link Checkpoint#recover}) and temporary files are
+   * deleted.
+   *
+   * @throws RunLockedException when another process holds the directory
+   * @throws IOException when {@code dir} is not a run directory
+   */
+  public static RunDir open(Path dir, String command) throws IOException {
+    requireRun(dir);
+    RunLock lock = RunLock.acquire(dir, command);
+    try {
+      requireRun(dir);
+      List<String> repairs = new ArrayList<>(Checkpoint.recover(dir));
+      repairs.addAll(deleteTemporaries(dir));
+      return new RunDir(dir, lock, repairs);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
     }
+  }
 
-    /** What opening the directory repaired, one line each (empty when nothing needed repair). */
-    public List<String> repairs() {
-        return repairs;
+  private static void requireRun(Path dir) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+      throw new IOException(
+          dir.resolve(CONFIG)
+              + " does not exist, so no run was started in "
+              + dir
+              + "; start one with 'vimoe train --output "
+              + dir
+              + "'");
     }
+  }
 
-    /** The run's configuration. */
-    public RunConfig config() throws IOException {
-        return readConfig(path.resolve(CONFIG));
+  /**
+   * Deletes the temporary files of this package's atomic writes ({@code .config.json.tmp}, ...).
+   */
+  private static List<String> deleteTemporaries(Path dir) throws IOException {
+    List<String> repairs = new ArrayList<>();
+    for (String name : OWN_FILES) {
+      Path tmp = AtomicFiles.temporaryFor(dir.resolve(name));
+      if (Files.deleteIfExists(tmp)) {
+        repairs.add("deleted " + tmp.getFileName() + ", left by an interrupted write");
+      }
     }
+    return repairs;
+  }
 
-    /** Whether the run has finished: its {@code result.json} exists. */
-    public boolean finished() {
-        return Files.isRegularFile(path.resolve(RESULT));
-    }
+  /** The directory. */
+  public Path path() {
+    return path;
+  }
 
-    /** The state of the run's checkpoint, or empty when none was written yet. */
-    public Optional<Checkpoint.State> checkpoint() throws IOException {
-        return Checkpoint.exists(path) ? Optional.of(Checkpoint.state(path)) : Optional.empty();
-    }
+  /** What opening the directory repaired, one line each (empty when nothing needed repair). */
+  public List<String> repairs() {
+    return repairs;
+  }
 
-    /** The run's metrics log. */
-    public MetricsLog metrics() {
-        return new MetricsLog(path.resolve(METRICS));
-    }
+  /** The run's configuration. */
+  public RunConfig config() throws IOException {
+    return readConfig(path.resolve(CONFIG));
+  }
 
-    /** Writes {@code result.json} atomically. */
-    public void writeResult(RunResult result) throws IOException {
-        AtomicFiles.write(path.resolve(RESULT), RunJson.RESULTS.writeValueAsBytes(result));
-    }
+  /** Whether the run has finished: its {@code result.json} exists. */
+  public boolean finished() {
+    return Files.isRegularFile(path.resolve(RESULT));
+  }
 
-    /** Releases the lock. */
-    @Override
-    public void close() throws IOException {
-        lock.close();
-    }
+  /** The state of the run's checkpoint, or empty when none was written yet. */
+  public Optional<Checkpoint.State> checkpoint() throws IOException {
+    return Checkpoint.exists(path) ? Optional.of(Checkpoint.state(path)) : Optional.empty();
+  }
 
-    /** Reads a {@code config.json} (of a run or of a checkpoint); a missing or damaged one is refused by name. */
-    public static RunConfig readConfig(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + " does not exist; give a run directory written by 'vimoe train'");
-        }
-        try {
-            return RunJson.CONFIG.readValue(file.toFile(), RunConfig.class);
-        } catch (JacksonException e) {
-            throw new IOException(file + " is not a valid run configuration ("
-                    + e.getOriginalMessage().lines().findFirst().orElse("").strip() + "); restore it from the "
-                    + "checkpoint's copy (checkpoint/config.json) or train again", e);
-        }
-    }
+  /** The run's metrics log. */
+  public MetricsLog metrics() {
+    return new MetricsLog(path.resolve(METRICS));
+  }
 
-    /**
-     * Reads the {@code result.json} of the finished run in {@code dir} (no lock needed: it is
-     * written once, atomically).
-     *
-     * @throws IOException naming the directory and what to do when the run has not finished or the file is damaged
-     */
-    public static RunResult readResult(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + " is not a directory; pass run directories written by 'vimoe train'");
-        }
-        Path file = dir.resolve(RESULT);
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(dir + " has no result.json: the run has not finished; finish it with "
-                    + "'vimoe train --resume " + dir + "'");
-        }
-        com.fasterxml.jackson.databind.JsonNode tree;
-        try {
-            tree = RunJson.RESULTS.readTree(file.toFile());
-        } catch (JacksonException e) {
-            throw new IOException(file + " is not valid JSON (" + e.getOriginalMessage() + "); was it cut short? "
-                    + "Evaluate the run again with 'vimoe eval " + dir + "'", e);
-        }
-        for (String field : List.of("router", "test_accuracy", "parameters", "flops_per_image")) {
-            if (tree == null || !tree.hasNonNull(field)) {
-                throw new IOException(file + " lacks \"" + field + "\"; was it written by 'vimoe train'?");
-            }
-        }
-        RunResult r;
-        try {
-            r = RunJson.RESULTS.treeToValue(tree, RunResult.class);
-        } catch (JacksonException e) {
-            throw new IOException(file + " is not a vimoe result (" + e.getOriginalMessage() + "); was it written "
-                    + "by 'vimoe train'?", e);
-        }
-        return r;
+  /** Writes {@code result.json} atomically. */
+  public void writeResult(RunResult result) throws IOException {
+    AtomicFiles.write(path.resolve(RESULT), RunJson.RESULTS.writeValueAsBytes(result));
+  }
+
+  /** Releases the lock. */
+  @Override
+  public void close() throws IOException {
+    lock.close();
+  }
+
+  /**
+   * Reads a {@code config.json} (of a run or of a checkpoint); a missing or damaged one is refused
+   * by name.
+   */
+  public static RunConfig readConfig(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException(
+          file + " does not exist; give a run directory written by 'vimoe train'");
     }
+    try {
+      return RunJson.CONFIG.readValue(file.toFile(), RunConfig.class);
+    } catch (JacksonException e) {
+      throw new IOException(
+          file
+              + " is not a valid run configuration ("
+              + e.getOriginalMessage().lines().findFirst().orElse("").strip()
+              + "); restore it from the "
+              + "checkpoint's copy (checkpoint/config.json) or train again",
+          e);
+    }
+  }
+
+  /**
+   * Reads the {@code result.json} of the finished run in {@code dir} (no lock needed: it is written
+   * once, atomically).
+   *
+   * @throws IOException naming the directory and what to do when the run has not finished or the
+   *     file is damaged
+   */
+  public static RunResult readResult(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IOException(
+          dir + " is not a directory; pass run directories written by 'vimoe train'");
+    }
+    Path file = dir.resolve(RESULT);
+    if (!Files.isRegularFile(file)) {
+      throw new IOException(
+          dir
+              + " has no result.json: the run has not finished; finish it with "
+              + "'vimoe train --resume "
+              + dir
+              + "'");
+    }
+    com.fasterxml.jackson.databind.JsonNode tree;
+    try {
+      tree = RunJson.RESULTS.readTree(file.toFile());
+    } catch (JacksonException e) {
+      throw new IOException(
+          file
+              + " is not valid JSON ("
+              + e.getOriginalMessage()
+              + "); was it cut short? "
+              + "Evaluate the run again with 'vimoe eval "
+              + dir
+              + "'",
+          e);
+    }
+    for (String field : List.of("router", "test_accuracy", "parameters", "flops_per_image")) {
+      if (tree == null || !tree.hasNonNull(field)) {
+        throw new IOException(file + " lacks \"" + field + "\"; was it written by 'vimoe train'?");
+      }
+    }
+    RunResult r;
+    try {
+      r = RunJson.RESULTS.treeToValue(tree, RunResult.class);
+    } catch (JacksonException e) {
+      throw new IOException(
+          file
+              + " is not a vimoe result ("
+              + e.getOriginalMessage()
+              + "); was it written "
+              + "by 'vimoe train'?",
+          e);
+    }
+    return r;
+  }
 }

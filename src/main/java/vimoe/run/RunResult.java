@@ -26,37 +26,89 @@ import vimoe.moe.routing.RoutingMetrics;
  * @param imagesPerSecond training images per second over all the run's epochs, null when unknown
  * @param elapsedSeconds wall time of the whole run, over all its processes
  */
-public record RunResult(String router, long seed, int epochs, double testAccuracy, Double validationAccuracy,
-        List<String> classNames, double[] perClassAccuracy, int[][] confusionMatrix, String fewshotDataset,
-        Map<String, EvalResult.FewShot> fewshot, EvalResult.Parameters parameters, long flopsPerImage,
-        double inferenceImagesPerSecond, Map<String, RoutingMetrics> routing, Double imagesPerSecond,
-        double elapsedSeconds) {
+public record RunResult(
+    String router,
+    long seed,
+    int epochs,
+    double testAccuracy,
+    Double validationAccuracy,
+    List<String> classNames,
+    double[] perClassAccuracy,
+    int[][] confusionMatrix,
+    String fewshotDataset,
+    Map<String, EvalResult.FewShot> fewshot,
+    EvalResult.Parameters parameters,
+    long flopsPerImage,
+    double inferenceImagesPerSecond,
+    Map<String, RoutingMetrics> routing,
+    Double imagesPerSecond,
+    double elapsedSeconds) {
 
-    /** Copies the collections, so the record is immutable. */
-    public RunResult {
-        EvalResult e = new EvalResult(testAccuracy, validationAccuracy, classNames, perClassAccuracy, confusionMatrix,
-                fewshotDataset, fewshot, parameters, flopsPerImage, inferenceImagesPerSecond, routing);
-        classNames = e.classNames();
-        fewshot = e.fewshot();
-        routing = e.routing();
-    }
+  /** Copies the collections, so the record is immutable. */
+  public RunResult {
+    EvalResult e =
+        new EvalResult(
+            testAccuracy,
+            validationAccuracy,
+            classNames,
+            perClassAccuracy,
+            confusionMatrix,
+            fewshotDataset,
+            fewshot,
+            parameters,
+            flopsPerImage,
+            inferenceImagesPerSecond,
+            routing);
+    classNames = e.classNames();
+    fewshot = e.fewshot();
+    routing = e.routing();
+  }
 
-    /** The result of a run from what it was and its final evaluation. */
-    public static RunResult of(String router, long seed, int epochs, EvalResult e, Double imagesPerSecond,
-            double elapsedSeconds) {
-        return new RunResult(router, seed, epochs, e.testAccuracy(), e.validationAccuracy(), e.classNames(),
-                e.perClassAccuracy(), e.confusionMatrix(), e.fewshotDataset(), e.fewshot(), e.parameters(),
-                e.flopsPerImage(), e.inferenceImagesPerSecond(), e.routing(), imagesPerSecond, elapsedSeconds);
-    }
+  /** The result of a run from what it was and its final evaluation. */
+  public static RunResult of(
+      String router,
+      long seed,
+      int epochs,
+      EvalResult e,
+      Double imagesPerSecond,
+      double elapsedSeconds) {
+    return new RunResult(
+        router,
+        seed,
+        epochs,
+        e.testAccuracy(),
+        e.validationAccuracy(),
+        e.classNames(),
+        e.perClassAccuracy(),
+        e.confusionMatrix(),
+        e.fewshotDataset(),
+        e.fewshot(),
+        e.parameters(),
+        e.flopsPerImage(),
+        e.inferenceImagesPerSecond(),
+        e.routing(),
+        imagesPerSecond,
+        elapsedSeconds);
+  }
 
-    /** The evaluation part. */
-    public EvalResult evaluation() {
-        return new EvalResult(testAccuracy, validationAccuracy, classNames, perClassAccuracy, confusionMatrix,
-                fewshotDataset, fewshot, parameters, flopsPerImage, inferenceImagesPerSecond, routing);
-    }
+  /** The evaluation part. */
+  public EvalResult evaluation() {
+    return new EvalResult(
+        testAccuracy,
+        validationAccuracy,
+        classNames,
+        perClassAccuracy,
+        confusionMatrix,
+        fewshotDataset,
+        fewshot,
+        parameters,
+        flopsPerImage,
+        inferenceImagesPerSecond,
+        routing);
+  }
 
-    /** The few-shot probe's accuracy at {@code shots} shots, or null when it was not drawn. */
-    public EvalResult.FewShot fewshot(int shots) {
-        return fewshot.get(Integer.toString(shots));
-    }
+  /** The few-shot probe's accuracy at {@code shots} shots, or null when it was not drawn. */
+  public EvalResult.FewShot fewshot(int shots) {
+    return fewshot.get(Integer.toString(shots));
+  }
 }

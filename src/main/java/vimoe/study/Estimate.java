@@ -10,21 +10,21 @@ import java.util.List;
  * @param n the number of values
  */
 public record Estimate(Double mean, List<Double> ci95, int n) {
-    /** An estimate of nothing: no values. */
-    public static final Estimate NONE = new Estimate(null, null, 0);
+  /** An estimate of nothing: no values. */
+  public static final Estimate NONE = new Estimate(null, null, 0);
 
-    /** The lower end of the interval, NaN without one. */
-    public double lo() {
-        return ci95 == null ? Double.NaN : ci95.get(0);
-    }
+  /** The lower end of the interval, NaN without one. */
+  public double lo() {
+    return ci95 == null ? Double.NaN : ci95.get(0);
+  }
 
-    /** The upper end of the interval, NaN without one. */
-    public double hi() {
-        return ci95 == null ? Double.NaN : ci95.get(1);
-    }
+  /** The upper end of the interval, NaN without one. */
+  public double hi() {
+    return ci95 == null ? Double.NaN : ci95.get(1);
+  }
 
-    /** The mean, NaN without one. */
-    public double value() {
-        return mean == null ? Double.NaN : mean;
-    }
+  /** The mean, NaN without one. */
+  public double value() {
+    return mean == null ? Double.NaN : mean;
+  }
 }

@@ -14,5 +14,11 @@ import java.util.List;
  * @param compared what was subtracted from what, e.g. "7 MoE routers minus dense"
  * @param point the grid point, e.g. "capacity_factor=1" (empty without a sweep)
  */
-public record Finding(String claim, Double estimate, List<Double> ci95, String verdict, int n, String compared,
-        String point) {}
+public record Finding(
+    String claim,
+    Double estimate,
+    List<Double> ci95,
+    String verdict,
+    int n,
+    String compared,
+    String point) {}

@@ -7,102 +7,136 @@ import vimoe.moe.routing.Family;
 import vimoe.moe.routing.Routers;
 
 /**
- * The paper's three claims (arXiv 2401.15969), each a paired difference of test accuracy over seeds:
- * (i) routers from language modelling work in vision: the mean of every MoE router minus dense;
- * (ii) Expert Choice beats Token Choice: EC minus TC of the same score (softmax, Sinkhorn, sparse
- * OT), averaged over the scores; (iii) Soft MoE beats sparse MoE at fixed compute: soft minus the
- * mean of the six sparse routers. Each difference is taken per seed first, so seed-to-seed
- * variation shared by both sides cancels.
+ * The paper's three claims (arXiv 2401.15969), each a paired difference of test accuracy over
+ * seeds: (i) routers from language modelling work in vision: the mean of every MoE router minus
+ * dense; (ii) Expert Choice beats Token Choice: EC minus TC of the same score (softmax, Sinkhorn,
+ * sparse OT), averaged over the scores; (iii) Soft MoE beats sparse MoE at fixed compute: soft
+ * minus the mean of the six sparse routers. Each difference is taken per seed first, so
+ * seed-to-seed variation shared by both sides cancels.
  */
 public final class Findings {
-    /** Claim (i). */
-    public static final String MOE_VS_DENSE = "MoE routers beat the dense baseline";
-    /** Claim (ii). */
-    public static final String EC_VS_TC = "Expert Choice beats Token Choice";
-    /** Claim (iii). */
-    public static final String SOFT_VS_SPARSE = "Soft MoE beats sparse MoE at equal compute";
+  /** Claim (i). */
+  public static final String MOE_VS_DENSE = "MoE routers beat the dense baseline";
 
-    private static final List<String> SCORES = List.of("softmax", "sinkhorn", "sparse-ot");
+  /** Claim (ii). */
+  public static final String EC_VS_TC = "Expert Choice beats Token Choice";
 
-    private Findings() {}
+  /** Claim (iii). */
+  public static final String SOFT_VS_SPARSE = "Soft MoE beats sparse MoE at equal compute";
 
-    /**
-     * The three findings at one grid point.
-     *
-     * @param accuracy per router, test accuracy per seed
-     * @param point the grid point's label
-     */
-    public static List<Finding> of(Map<String, Map<Long, Double>> accuracy, String point) {
-        List<Finding> out = new ArrayList<>();
-        Map<Long, Double> dense = accuracy.get("dense");
-        List<Map<Long, Double>> moe = new ArrayList<>(), sparse = new ArrayList<>();
-        accuracy.forEach((router, values) -> {
-            if (!router.equals("dense")) {
-                moe.add(values);
-                if (Routers.info(router).family() != Family.SOFT) {
-                    sparse.add(values);
-                }
+  private static final List<String> SCORES = List.of("softmax", "sinkhorn", "sparse-ot");
+
+  private Findings() {}
+
+  /**
+   * The three findings at one grid point.
+   *
+   * @param accuracy per router, test accuracy per seed
+   * @param point the grid point's label
+   */
+  public static List<Finding> of(Map<String, Map<Long, Double>> accuracy, String point) {
+    List<Finding> out = new ArrayList<>();
+    Map<Long, Double> dense = accuracy.get("dense");
+    List<Map<Long, Double>> moe = new ArrayList<>(), sparse = new ArrayList<>();
+    accuracy.forEach(
+        (router, values) -> {
+          if (!router.equals("dense")) {
+            moe.add(values);
+            if (Routers.info(router).family() != Family.SOFT) {
+              sparse.add(values);
             }
+          }
         });
-        out.add(dense == null || moe.isEmpty()
-                ? missing(MOE_VS_DENSE, "needs dense and at least one MoE router", point)
-                : finding(MOE_VS_DENSE, Stats.paired(Stats.meanPerSeed(moe), dense),
-                        moe.size() + " MoE router" + (moe.size() == 1 ? "" : "s") + " (mean) minus dense", point));
-        List<Map<Long, Double>> ecMinusTc = new ArrayList<>();
-        List<String> scores = new ArrayList<>();
-        for (String score : SCORES) {
-            Map<Long, Double> ec = accuracy.get(score + "-ec"), tc = accuracy.get(score + "-tc");
-            if (ec != null && tc != null) {
-                ecMinusTc.add(toMap(ec, tc));
-                scores.add(score);
-            }
-        }
-        out.add(ecMinusTc.isEmpty()
-                ? missing(EC_VS_TC, "needs an EC and a TC router of the same score", point)
-                : finding(EC_VS_TC, values(Stats.meanPerSeed(ecMinusTc)),
-                        "EC minus TC, paired by score (" + String.join(", ", scores) + ")", point));
-        Map<Long, Double> soft = accuracy.get("soft");
-        out.add(soft == null || sparse.isEmpty()
-                ? missing(SOFT_VS_SPARSE, "needs soft and at least one sparse router", point)
-                : finding(SOFT_VS_SPARSE, Stats.paired(soft, Stats.meanPerSeed(sparse)),
-                        "soft minus the mean of " + sparse.size() + " sparse router" + (sparse.size() == 1 ? "" : "s"),
-                        point));
-        return out;
+    out.add(
+        dense == null || moe.isEmpty()
+            ? missing(MOE_VS_DENSE, "needs dense and at least one MoE router", point)
+            : finding(
+                MOE_VS_DENSE,
+                Stats.paired(Stats.meanPerSeed(moe), dense),
+                moe.size() + " MoE router" + (moe.size() == 1 ? "" : "s") + " (mean) minus dense",
+                point));
+    List<Map<Long, Double>> ecMinusTc = new ArrayList<>();
+    List<String> scores = new ArrayList<>();
+    for (String score : SCORES) {
+      Map<Long, Double> ec = accuracy.get(score + "-ec"), tc = accuracy.get(score + "-tc");
+      if (ec != null && tc != null) {
+        ecMinusTc.add(toMap(ec, tc));
+        scores.add(score);
+      }
     }
+    out.add(
+        ecMinusTc.isEmpty()
+            ? missing(EC_VS_TC, "needs an EC and a TC router of the same score", point)
+            : finding(
+                EC_VS_TC,
+                values(Stats.meanPerSeed(ecMinusTc)),
+                "EC minus TC, paired by score (" + String.join(", ", scores) + ")",
+                point));
+    Map<Long, Double> soft = accuracy.get("soft");
+    out.add(
+        soft == null || sparse.isEmpty()
+            ? missing(SOFT_VS_SPARSE, "needs soft and at least one sparse router", point)
+            : finding(
+                SOFT_VS_SPARSE,
+                Stats.paired(soft, Stats.meanPerSeed(sparse)),
+                "soft minus the mean of "
+                    + sparse.size()
+                    + " sparse router"
+                    + (sparse.size() == 1 ? "" : "s"),
+                point));
+    return out;
+  }
 
-    private static Map<Long, Double> toMap(Map<Long, Double> a, Map<Long, Double> b) {
-        Map<Long, Double> out = new java.util.TreeMap<>();
-        for (Map.Entry<Long, Double> e : a.entrySet()) {
-            if (b.containsKey(e.getKey())) {
-                out.put(e.getKey(), e.getValue() - b.get(e.getKey()));
-            }
-        }
-        return out;
+  private static Map<Long, Double> toMap(Map<Long, Double> a, Map<Long, Double> b) {
+    Map<Long, Double> out = new java.util.TreeMap<>();
+    for (Map.Entry<Long, Double> e : a.entrySet()) {
+      if (b.containsKey(e.getKey())) {
+        out.put(e.getKey(), e.getValue() - b.get(e.getKey()));
+      }
     }
+    return out;
+  }
 
-    private static double[] values(Map<Long, Double> m) {
-        return m.values().stream().mapToDouble(Double::doubleValue).toArray();
-    }
+  private static double[] values(Map<Long, Double> m) {
+    return m.values().stream().mapToDouble(Double::doubleValue).toArray();
+  }
 
-    private static Finding finding(String claim, double[] differences, String compared, String point) {
-        Estimate e = Stats.estimate(differences);
-        return new Finding(claim, e.mean(), e.ci95(), Stats.verdict(e), e.n(), compared, point);
-    }
+  private static Finding finding(
+      String claim, double[] differences, String compared, String point) {
+    Estimate e = Stats.estimate(differences);
+    return new Finding(claim, e.mean(), e.ci95(), Stats.verdict(e), e.n(), compared, point);
+  }
 
-    private static Finding missing(String claim, String why, String point) {
-        return new Finding(claim, null, null, Stats.INCONCLUSIVE, 0, "not measured: " + why, point);
-    }
+  private static Finding missing(String claim, String why, String point) {
+    return new Finding(claim, null, null, Stats.INCONCLUSIVE, 0, "not measured: " + why, point);
+  }
 
-    /** The finding as one sentence, e.g. "Expert Choice beats Token Choice: holds (+0.52 points, 95% CI ...)". */
-    public static String sentence(Finding f) {
-        String where = f.point().isEmpty() ? "" : " [" + f.point() + "]";
-        if (f.estimate() == null) {
-            return f.claim() + where + ": inconclusive (" + f.compared() + ").";
-        }
-        String ci = f.ci95() == null ? "no interval from " + f.n() + " seed"
-                : String.format(java.util.Locale.ROOT, "95%% CI %+.2f to %+.2f, %d seeds", 100 * f.ci95().get(0),
-                        100 * f.ci95().get(1), f.n());
-        return String.format(java.util.Locale.ROOT, "%s%s: %s (%s: %+.2f points of test accuracy, %s).", f.claim(),
-                where, f.verdict(), f.compared(), 100 * f.estimate(), ci);
+  /**
+   * The finding as one sentence, e.g. "Expert Choice beats Token Choice: holds (+0.52 points, 95%
+   * CI ...)".
+   */
+  public static String sentence(Finding f) {
+    String where = f.point().isEmpty() ? "" : " [" + f.point() + "]";
+    if (f.estimate() == null) {
+      return f.claim() + where + ": inconclusive (" + f.compared() + ").";
     }
+    String ci =
+        f.ci95() == null
+            ? "no interval from " + f.n() + " seed"
+            : String.format(
+                java.util.Locale.ROOT,
+                "95%% CI %+.2f to %+.2f, %d seeds",
+                100 * f.ci95().get(0),
+                100 * f.ci95().get(1),
+                f.n());
+    return String.format(
+        java.util.Locale.ROOT,
+        "%s%s: %s (%s: %+.2f points of test accuracy, %s).",
+        f.claim(),
+        where,
+        f.verdict(),
+        f.compared(),
+        100 * f.estimate(),
+        ci);
+  }
 }

@@ -12,7 +12,8 @@ import vimoe.moe.routing.RouterSpec;
  * variant's value). The router is not part of it: the study sets it per run.
  *
  * @param variant micro, ti, s or b
- * @param k experts per token K of Token Choice; other routers get K times the capacity factor instead
+ * @param k experts per token K of Token Choice; other routers get K times the capacity factor
+ *     instead
  * @param capacityFactor CF
  * @param routerOptions options of ROUTING.md by JSON name, as typed on the command line
  * @param experts E
@@ -26,50 +27,72 @@ import vimoe.moe.routing.RouterSpec;
  * @param mlpDim hidden width of the dense MLP
  * @param pooling gap or token
  */
-public record ModelChoice(String variant, Integer k, Double capacityFactor, Map<String, String> routerOptions,
-        Integer experts, Integer expertHidden, String moeLayers, Integer groupImages, Integer patchSize,
-        Integer width, Integer depth, Integer heads, Integer mlpDim, String pooling) {
+public record ModelChoice(
+    String variant,
+    Integer k,
+    Double capacityFactor,
+    Map<String, String> routerOptions,
+    Integer experts,
+    Integer expertHidden,
+    String moeLayers,
+    Integer groupImages,
+    Integer patchSize,
+    Integer width,
+    Integer depth,
+    Integer heads,
+    Integer mlpDim,
+    String pooling) {
 
-    /** Copies the options map; the variant defaults to micro. */
-    public ModelChoice {
-        variant = variant == null ? "micro" : variant;
-        routerOptions = routerOptions == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(routerOptions));
+  /** Copies the options map; the variant defaults to micro. */
+  public ModelChoice {
+    variant = variant == null ? "micro" : variant;
+    routerOptions =
+        routerOptions == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(routerOptions));
+  }
+
+  /**
+   * The model of one run at equal compute: every router gets the same E*C slots per group. Token
+   * Choice takes K and CF as given; Expert Choice and Soft MoE take K = 1 and a capacity factor of
+   * K * CF (ROUTING.md, "Capacity"), so that C = S*K*CF/E for all of them.
+   *
+   * @param router the router, or dense
+   * @param point the swept values of this run (capacity_factor, experts, k, group_images)
+   */
+  public VitConfig config(
+      String router, GridPoint point, int imageSize, int channels, int classes) {
+    int kk = point.intOr("k", k == null ? 1 : k);
+    double cf = point.doubleOr("capacity_factor", capacityFactor == null ? 1.0 : capacityFactor);
+    RouterSpec spec = RouterSpec.of(router);
+    if (spec.family() != Family.DENSE) {
+      RouterSpec.Builder b = spec.toBuilder();
+      routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
+      if (spec.family() == Family.TOKEN_CHOICE) {
+        b.k(kk).capacityFactor(cf);
+      } else {
+        b.capacityFactor(cf * kk);
+      }
+      spec = b.build();
     }
+    Variants.Defaults v =
+        Variants.defaults(variant); // overrides replace the defaults before anything is validated
+    return new VitConfig(
+        imageSize,
+        channels,
+        or(patchSize, v.patchSize()),
+        or(width, v.width()),
+        or(depth, v.depth()),
+        or(heads, v.heads()),
+        or(mlpDim, v.mlpDim()),
+        classes,
+        pooling == null ? v.pooling() : Pooling.parse(pooling),
+        moeLayers == null ? v.moeLayers() : moeLayers,
+        spec,
+        point.intOr("experts", or(experts, v.experts())),
+        or(expertHidden, mlpDim != null ? mlpDim : v.expertHidden()),
+        point.intOr("group_images", or(groupImages, v.groupImages())));
+  }
 
-    /**
-     * The model of one run at equal compute: every router gets the same E*C slots per group. Token
-     * Choice takes K and CF as given; Expert Choice and Soft MoE take K = 1 and a capacity factor of
-     * K * CF (ROUTING.md, "Capacity"), so that C = S*K*CF/E for all of them.
-     *
-     * @param router the router, or dense
-     * @param point the swept values of this run (capacity_factor, experts, k, group_images)
-     */
-    public VitConfig config(String router, GridPoint point, int imageSize, int channels, int classes) {
-        int kk = point.intOr("k", k == null ? 1 : k);
-        double cf = point.doubleOr("capacity_factor", capacityFactor == null ? 1.0 : capacityFactor);
-        RouterSpec spec = RouterSpec.of(router);
-        if (spec.family() != Family.DENSE) {
-            RouterSpec.Builder b = spec.toBuilder();
-            routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
-            if (spec.family() == Family.TOKEN_CHOICE) {
-                b.k(kk).capacityFactor(cf);
-            } else {
-                b.capacityFactor(cf * kk);
-            }
-            spec = b.build();
-        }
-        Variants.Defaults v = Variants.defaults(variant); // overrides replace the defaults before anything is validated
-        return new VitConfig(imageSize, channels, or(patchSize, v.patchSize()), or(width, v.width()),
-                or(depth, v.depth()), or(heads, v.heads()), or(mlpDim, v.mlpDim()), classes,
-                pooling == null ? v.pooling() : Pooling.parse(pooling), moeLayers == null ? v.moeLayers() : moeLayers,
-                spec, point.intOr("experts", or(experts, v.experts())),
-                or(expertHidden, mlpDim != null ? mlpDim : v.expertHidden()),
-                point.intOr("group_images", or(groupImages, v.groupImages())));
-    }
-
-    private static int or(Integer value, int fallback) {
-        return value == null ? fallback : value;
-    }
-
-
+  private static int or(Integer value, int fallback) {
+    return value == null ? fallback : value;
+  }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
  * without a value are null.
  *
  * @param router the router, or dense
- * @param point the grid point's label (empty for dense, which serves every point, and without a sweep)
+ * @param point the grid point's label (empty for dense, which serves every point, and without a
+ *     sweep)
  * @param pointValues the swept values of the point
  * @param n finished seeds
  * @param runs the run directories (under {@code runs/})
@@ -29,18 +30,35 @@ import java.util.Map;
  * @param expertLoad per MoE layer, each expert's share of the tokens it processed, mean over seeds
  * @param validationCurve validation accuracy after each epoch, mean over seeds
  */
-public record RouterResult(String router, String point, Map<String, Double> pointValues, int n, List<String> runs,
-        Estimate testAccuracy, Estimate tenShotAccuracy, Estimate noiseAccuracy, Estimate rotationAccuracy,
-        List<CapacityResult> capacity, Double trainingImagesPerSecond, Double inferenceImagesPerSecond,
-        long flopsPerImage, long parametersTotal, long parametersActive, Double droppedFraction, Double expertLoadCv,
-        Double expertsPerToken, List<Integer> moeBlocks, List<double[]> expertLoad, List<Double> validationCurve) {
+public record RouterResult(
+    String router,
+    String point,
+    Map<String, Double> pointValues,
+    int n,
+    List<String> runs,
+    Estimate testAccuracy,
+    Estimate tenShotAccuracy,
+    Estimate noiseAccuracy,
+    Estimate rotationAccuracy,
+    List<CapacityResult> capacity,
+    Double trainingImagesPerSecond,
+    Double inferenceImagesPerSecond,
+    long flopsPerImage,
+    long parametersTotal,
+    long parametersActive,
+    Double droppedFraction,
+    Double expertLoadCv,
+    Double expertsPerToken,
+    List<Integer> moeBlocks,
+    List<double[]> expertLoad,
+    List<Double> validationCurve) {
 
-    /**
-     * Test accuracy at one evaluation capacity factor.
-     *
-     * @param capacityFactor the factor at evaluation
-     * @param trained whether it is the factor the router was trained at
-     * @param testAccuracy test accuracy over seeds
-     */
-    public record CapacityResult(double capacityFactor, boolean trained, Estimate testAccuracy) {}
+  /**
+   * Test accuracy at one evaluation capacity factor.
+   *
+   * @param capacityFactor the factor at evaluation
+   * @param trained whether it is the factor the router was trained at
+   * @param testAccuracy test accuracy over seeds
+   */
+  public record CapacityResult(double capacityFactor, boolean trained, Estimate testAccuracy) {}
 }

@@ -9,8 +9,8 @@ import vimoe.run.RunDir;
 import vimoe.run.RunResult;
 
 /**
- * The numbers of one finished run, read from its directory ({@code result.json}, and the
- * per-epoch validation accuracy from {@code metrics.jsonl}).
+ * The numbers of one finished run, read from its directory ({@code result.json}, and the per-epoch
+ * validation accuracy from {@code metrics.jsonl}).
  *
  * @param name the run directory's name
  * @param router the router, or {@code dense}
@@ -27,29 +27,50 @@ import vimoe.run.RunResult;
  * @param flopsPerImage FLOPs of one forward pass
  * @param validationCurve validation accuracy after each epoch, epoch 1 first (NaN where absent)
  */
-public record RunSummary(String name, String router, int epochs, long seed, double testAccuracy,
-        double validationAccuracy, double tenShotMean, double tenShotStd, double elapsedSeconds,
-        double imagesPerSecond, long parametersTotal, long parametersActive, long flopsPerImage,
-        List<Double> validationCurve) {
+public record RunSummary(
+    String name,
+    String router,
+    int epochs,
+    long seed,
+    double testAccuracy,
+    double validationAccuracy,
+    double tenShotMean,
+    double tenShotStd,
+    double elapsedSeconds,
+    double imagesPerSecond,
+    long parametersTotal,
+    long parametersActive,
+    long flopsPerImage,
+    List<Double> validationCurve) {
 
-    /**
-     * Reads the run in {@code dir}.
-     *
-     * @throws IOException naming the directory and what to do when it is not a finished run or its
-     *     files are not valid JSON
-     */
-    public static RunSummary read(Path dir) throws IOException {
-        RunResult r = RunDir.readResult(dir);
-        List<Double> curve = new MetricsLog(dir.resolve(RunDir.METRICS)).validationCurve();
-        EvalResult.FewShot ten = r.fewshot(10);
-        return new RunSummary(dir.toAbsolutePath().normalize().getFileName().toString(), r.router(),
-                r.epochs() > 0 ? r.epochs() : curve.size(), r.seed(), r.testAccuracy(), orNaN(r.validationAccuracy()),
-                ten == null ? Double.NaN : ten.mean(), ten == null ? Double.NaN : ten.std(), r.elapsedSeconds(),
-                orNaN(r.imagesPerSecond()), r.parameters().total(), r.parameters().active(), r.flopsPerImage(),
-                List.copyOf(curve));
-    }
+  /**
+   * Reads the run in {@code dir}.
+   *
+   * @throws IOException naming the directory and what to do when it is not a finished run or its
+   *     files are not valid JSON
+   */
+  public static RunSummary read(Path dir) throws IOException {
+    RunResult r = RunDir.readResult(dir);
+    List<Double> curve = new MetricsLog(dir.resolve(RunDir.METRICS)).validationCurve();
+    EvalResult.FewShot ten = r.fewshot(10);
+    return new RunSummary(
+        dir.toAbsolutePath().normalize().getFileName().toString(),
+        r.router(),
+        r.epochs() > 0 ? r.epochs() : curve.size(),
+        r.seed(),
+        r.testAccuracy(),
+        orNaN(r.validationAccuracy()),
+        ten == null ? Double.NaN : ten.mean(),
+        ten == null ? Double.NaN : ten.std(),
+        r.elapsedSeconds(),
+        orNaN(r.imagesPerSecond()),
+        r.parameters().total(),
+        r.parameters().active(),
+        r.flopsPerImage(),
+        List.copyOf(curve));
+  }
 
-    private static double orNaN(Double v) {
-        return v == null ? Double.NaN : v;
-    }
+  private static double orNaN(Double v) {
+    return v == null ? Double.NaN : v;
+  }
 }

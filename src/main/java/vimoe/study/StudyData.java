@@ -18,76 +18,120 @@ import vimoe.train.TrainingRun;
  * normalisation statistics of the training split.
  */
 final class StudyData {
-    private final StudySpec spec;
-    private final TrainTest data;
+  private final StudySpec spec;
+  private final TrainTest data;
 
-    private StudyData(StudySpec spec, TrainTest data) {
-        this.spec = spec;
-        this.data = data;
+  private StudyData(StudySpec spec, TrainTest data) {
+    this.spec = spec;
+    this.data = data;
+  }
+
+  /** Reads the study's dataset in the model's input format. */
+  static StudyData load(StudySpec spec) throws IOException {
+    DatasetSpec ds = DatasetSpec.parse(spec.dataset());
+    int size = spec.imageSize() == null ? 0 : spec.imageSize();
+    return new StudyData(
+        spec,
+        Datasets.load(
+            ds,
+            spec.dataDir() == null ? null : Path.of(spec.dataDir()),
+            spec.channels() == null ? 0 : spec.channels(),
+            size,
+            size));
+  }
+
+  /** The training images (before the limit and the hold-out). */
+  ImageSet sample() {
+    return data.train();
+  }
+
+  /** The model of a run. */
+  VitConfig model(StudyRun run) {
+    ImageSet s = data.train();
+    return spec.model().config(run.router(), run.point(), s.height(), s.channels(), s.numClasses());
+  }
+
+  /**
+   * The training recipe of a run: the defaults of {@code train} with the study's overrides and the
+   * run's seed.
+   */
+  TrainConfig train(StudyRun run) {
+    Augmentation aug = Datasets.defaultAugmentation(DatasetSpec.parse(spec.dataset()));
+    TrainConfig d = TrainConfig.defaults();
+    return new TrainConfig(
+        spec.epochs(),
+        spec.batchSize() == null ? d.batchSize() : spec.batchSize(),
+        spec.learningRate() == null ? d.learningRate() : spec.learningRate(),
+        d.weightDecay(),
+        d.warmupFraction(),
+        d.labelSmoothing(),
+        d.clipNorm(),
+        run.seed(),
+        spec.validationSize(),
+        spec.trainLimit(),
+        aug.pad(),
+        aug.horizontalFlip());
+  }
+
+  /**
+   * The configuration and data of a run. Checks what {@code train} would refuse later (a batch that
+   * does not fill routing groups, a split with fewer images than a batch).
+   */
+  Prepared prepare(StudyRun run) {
+    VitConfig model = model(run);
+    TrainConfig train = train(run);
+    if (train.batchSize() % model.groupImages() != 0) {
+      throw new IllegalArgumentException(
+          "--batch-size "
+              + train.batchSize()
+              + " must be a multiple of the "
+              + "images per routing group ("
+              + model.groupImages()
+              + ") of run "
+              + run.name());
     }
-
-    /** Reads the study's dataset in the model's input format. */
-    static StudyData load(StudySpec spec) throws IOException {
-        DatasetSpec ds = DatasetSpec.parse(spec.dataset());
-        int size = spec.imageSize() == null ? 0 : spec.imageSize();
-        return new StudyData(spec, Datasets.load(ds, spec.dataDir() == null ? null : Path.of(spec.dataDir()),
-                spec.channels() == null ? 0 : spec.channels(), size, size));
+    RunConfig bare =
+        new RunConfig(
+            spec.dataset(),
+            spec.dataDir(),
+            spec.model().variant(),
+            model,
+            train,
+            null,
+            null,
+            data.train().classNames());
+    TrainingRun.Splits splits = TrainingRun.splits(bare, data);
+    if (splits.train().size() < train.batchSize()) {
+      throw new IllegalArgumentException(
+          "the training split has "
+              + splits.train().size()
+              + " images, fewer than one batch of "
+              + train.batchSize()
+              + "; raise --train-limit or lower "
+              + "--batch-size");
     }
+    double[][] meanStd = splits.train().channelMeanStd();
+    RunConfig config =
+        new RunConfig(
+            bare.dataset(),
+            bare.dataDir(),
+            bare.variant(),
+            model,
+            train,
+            toFloat(meanStd[0]),
+            toFloat(meanStd[1]),
+            bare.classNames());
+    return new Prepared(config, splits);
+  }
 
-    /** The training images (before the limit and the hold-out). */
-    ImageSet sample() {
-        return data.train();
+  /** A run's configuration and data splits. */
+  record Prepared(RunConfig config, TrainingRun.Splits splits) {}
+
+  private static float[] toFloat(double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = (float) v[i];
     }
-
-    /** The model of a run. */
-    VitConfig model(StudyRun run) {
-        ImageSet s = data.train();
-        return spec.model().config(run.router(), run.point(), s.height(), s.channels(), s.numClasses());
-    }
-
-    /** The training recipe of a run: the defaults of {@code train} with the study's overrides and the run's seed. */
-    TrainConfig train(StudyRun run) {
-        Augmentation aug = Datasets.defaultAugmentation(DatasetSpec.parse(spec.dataset()));
-        TrainConfig d = TrainConfig.defaults();
-        return new TrainConfig(spec.epochs(), spec.batchSize() == null ? d.batchSize() : spec.batchSize(),
-                spec.learningRate() == null ? d.learningRate() : spec.learningRate(), d.weightDecay(),
-                d.warmupFraction(), d.labelSmoothing(), d.clipNorm(), run.seed(), spec.validationSize(),
-                spec.trainLimit(), aug.pad(), aug.horizontalFlip());
-    }
-
-    /**
-     * The configuration and data of a run. Checks what {@code train} would refuse later (a batch
-     * that does not fill routing groups, a split with fewer images than a batch).
-     */
-    Prepared prepare(StudyRun run) {
-        VitConfig model = model(run);
-        TrainConfig train = train(run);
-        if (train.batchSize() % model.groupImages() != 0) {
-            throw new IllegalArgumentException("--batch-size " + train.batchSize() + " must be a multiple of the "
-                    + "images per routing group (" + model.groupImages() + ") of run " + run.name());
-        }
-        RunConfig bare = new RunConfig(spec.dataset(), spec.dataDir(), spec.model().variant(), model, train, null, null,
-                data.train().classNames());
-        TrainingRun.Splits splits = TrainingRun.splits(bare, data);
-        if (splits.train().size() < train.batchSize()) {
-            throw new IllegalArgumentException("the training split has " + splits.train().size()
-                    + " images, fewer than one batch of " + train.batchSize() + "; raise --train-limit or lower "
-                    + "--batch-size");
-        }
-        double[][] meanStd = splits.train().channelMeanStd();
-        RunConfig config = new RunConfig(bare.dataset(), bare.dataDir(), bare.variant(), model, train,
-                toFloat(meanStd[0]), toFloat(meanStd[1]), bare.classNames());
-        return new Prepared(config, splits);
-    }
-
-    /** A run's configuration and data splits. */
-    record Prepared(RunConfig config, TrainingRun.Splits splits) {}
-
-    private static float[] toFloat(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return f;
-    }
+    return f;
+  }
 }

@@ -21,301 +21,477 @@ import vimoe.study.report.Table;
  * findings in one sentence each, the tables, then the figures.
  */
 public final class StudyReport {
-    private StudyReport() {}
+  private StudyReport() {}
 
-    /** Builds the report of {@code results} and writes it into {@code dir}. */
-    public static void write(StudyResults results, Path dir) throws IOException {
-        Pages.write(page(results, dir), dir);
+  /** Builds the report of {@code results} and writes it into {@code dir}. */
+  public static void write(StudyResults results, Path dir) throws IOException {
+    Pages.write(page(results, dir), dir);
+  }
+
+  /**
+   * The report's page; the routing pictures read the runs' {@code study-eval.json} in {@code dir}.
+   */
+  static Page page(StudyResults r, Path dir) throws IOException {
+    StudySpec s = r.spec();
+    List<String> findings = r.findings().stream().map(Findings::sentence).toList();
+    List<Table> tables = new ArrayList<>();
+    tables.add(accuracyTable(r));
+    Table capacity = capacityTable(r);
+    if (capacity != null) {
+      tables.add(capacity);
     }
-
-    /** The report's page; the routing pictures read the runs' {@code study-eval.json} in {@code dir}. */
-    static Page page(StudyResults r, Path dir) throws IOException {
-        StudySpec s = r.spec();
-        List<String> findings = r.findings().stream().map(Findings::sentence).toList();
-        List<Table> tables = new ArrayList<>();
-        tables.add(accuracyTable(r));
-        Table capacity = capacityTable(r);
-        if (capacity != null) {
-            tables.add(capacity);
-        }
-        tables.add(findingsTable(r));
-        if (!r.unfinished().isEmpty()) {
-            tables.add(new Table("Runs not finished yet (left out of every number above)", List.of("run"),
-                    r.unfinished().stream().map(List::of).toList()));
-        }
-        return new Page("Routers head to head: " + s.routers().size() + " routers, " + s.seeds() + " seeds",
-                header(r, dir), findings, tables, figures(r, dir));
+    tables.add(findingsTable(r));
+    if (!r.unfinished().isEmpty()) {
+      tables.add(
+          new Table(
+              "Runs not finished yet (left out of every number above)",
+              List.of("run"),
+              r.unfinished().stream().map(List::of).toList()));
     }
+    return new Page(
+        "Routers head to head: " + s.routers().size() + " routers, " + s.seeds() + " seeds",
+        header(r, dir),
+        findings,
+        tables,
+        figures(r, dir));
+  }
 
-    private static List<String> header(StudyResults r, Path dir) throws IOException {
-        StudySpec s = r.spec();
-        List<String> h = new ArrayList<>();
-        RunExtras sizes = firstExtras(r, dir);
-        String images = sizes == null || sizes.trainImages() == 0
-                ? (s.trainLimit() > 0 ? "at most the first " + s.trainLimit() + " training images" : "all training images")
-                        + String.format(Locale.ROOT, ", %,d of them held out for validation", s.validationSize())
-                : String.format(Locale.ROOT, "%,d training images, %,d held out for validation, %,d test images",
-                        sizes.trainImages(), sizes.validationImages(), sizes.testImages());
-        h.add(String.format(Locale.ROOT, "Preset `%s`: %d epochs at batch %d on `%s` (%s); seeds 0 to %d.", s.preset(),
-                s.epochs(), s.batchSize() == null ? 128 : s.batchSize(), s.dataset(), images, s.seeds() - 1));
-        RouterResult any = r.results().stream().filter(x -> !x.router().equals("dense")).findFirst().orElse(null);
-        RouterResult dense = r.results().stream().filter(x -> x.router().equals("dense")).findFirst().orElse(null);
-        h.add("Model `" + s.model().variant() + "`" + (s.model().width() != null ? ", width " + s.model().width() : "")
-                + (s.model().depth() != null ? ", depth " + s.model().depth() : "")
-                + "; every router has the same E*C slots per group (Soft MoE: P = C), so the routers compare at equal "
-                + "compute" + (any == null ? "" : String.format(Locale.ROOT, " (%.1f M FLOPs per image; dense %s)",
-                        any.flopsPerImage() / 1e6, dense == null ? "-" : String.format(Locale.ROOT, "%.1f M",
-                                dense.flopsPerImage() / 1e6))) + ".");
-        if (!s.sweeps().isEmpty()) {
-            List<String> sw = new ArrayList<>();
-            s.sweeps().forEach((k, v) -> sw.add(k + " = " + String.join(", ",
-                    v.stream().map(GridPoint::number).toList())));
-            h.add("Swept: " + String.join("; ", sw) + " (dense does not depend on them: one dense run per seed "
-                    + "serves every grid point).");
-        }
-        h.add(String.format(Locale.ROOT, "Accuracies are means over seeds with 95%% intervals (Student t, n - 1 degrees "
+  private static List<String> header(StudyResults r, Path dir) throws IOException {
+    StudySpec s = r.spec();
+    List<String> h = new ArrayList<>();
+    RunExtras sizes = firstExtras(r, dir);
+    String images =
+        sizes == null || sizes.trainImages() == 0
+            ? (s.trainLimit() > 0
+                    ? "at most the first " + s.trainLimit() + " training images"
+                    : "all training images")
+                + String.format(
+                    Locale.ROOT, ", %,d of them held out for validation", s.validationSize())
+            : String.format(
+                Locale.ROOT,
+                "%,d training images, %,d held out for validation, %,d test images",
+                sizes.trainImages(),
+                sizes.validationImages(),
+                sizes.testImages());
+    h.add(
+        String.format(
+            Locale.ROOT,
+            "Preset `%s`: %d epochs at batch %d on `%s` (%s); seeds 0 to %d.",
+            s.preset(),
+            s.epochs(),
+            s.batchSize() == null ? 128 : s.batchSize(),
+            s.dataset(),
+            images,
+            s.seeds() - 1));
+    RouterResult any =
+        r.results().stream().filter(x -> !x.router().equals("dense")).findFirst().orElse(null);
+    RouterResult dense =
+        r.results().stream().filter(x -> x.router().equals("dense")).findFirst().orElse(null);
+    h.add(
+        "Model `"
+            + s.model().variant()
+            + "`"
+            + (s.model().width() != null ? ", width " + s.model().width() : "")
+            + (s.model().depth() != null ? ", depth " + s.model().depth() : "")
+            + "; every router has the same E*C slots per group (Soft MoE: P = C), so the routers compare at equal "
+            + "compute"
+            + (any == null
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    " (%.1f M FLOPs per image; dense %s)",
+                    any.flopsPerImage() / 1e6,
+                    dense == null
+                        ? "-"
+                        : String.format(Locale.ROOT, "%.1f M", dense.flopsPerImage() / 1e6)))
+            + ".");
+    if (!s.sweeps().isEmpty()) {
+      List<String> sw = new ArrayList<>();
+      s.sweeps()
+          .forEach(
+              (k, v) ->
+                  sw.add(
+                      k + " = " + String.join(", ", v.stream().map(GridPoint::number).toList())));
+      h.add(
+          "Swept: "
+              + String.join("; ", sw)
+              + " (dense does not depend on them: one dense run per seed "
+              + "serves every grid point).");
+    }
+    h.add(
+        String.format(
+            Locale.ROOT,
+            "Accuracies are means over seeds with 95%% intervals (Student t, n - 1 degrees "
                 + "of freedom); a claim holds or is reversed only when its interval excludes 0. Robustness: additive "
                 + "Gaussian noise of %.2f of the pixel range, and a rotation by %.0f degrees.",
-                Corruptions.STUDY_NOISE_STD, Corruptions.STUDY_ROTATION_DEGREES));
-        h.add(r.finished().size() + " runs finished" + (r.unfinished().isEmpty() ? ""
-                : ", " + r.unfinished().size() + " not finished (listed at the end)") + "; versions "
-                + r.versions() + "; machine " + r.machine() + ".");
-        return h;
-    }
+            Corruptions.STUDY_NOISE_STD,
+            Corruptions.STUDY_ROTATION_DEGREES));
+    h.add(
+        r.finished().size()
+            + " runs finished"
+            + (r.unfinished().isEmpty()
+                ? ""
+                : ", " + r.unfinished().size() + " not finished (listed at the end)")
+            + "; versions "
+            + r.versions()
+            + "; machine "
+            + r.machine()
+            + ".");
+    return h;
+  }
 
-    private static Table accuracyTable(StudyResults r) {
-        List<List<String>> rows = new ArrayList<>();
-        boolean swept = !r.spec().sweeps().isEmpty();
-        for (RouterResult x : r.results()) {
-            List<String> row = new ArrayList<>(List.of("`" + x.router() + "`"));
-            if (swept) {
-                row.add(x.point().isEmpty() ? "all" : x.point());
-            }
-            row.addAll(List.of(Integer.toString(x.n()), withCi(x.testAccuracy()), withCi(x.tenShotAccuracy()),
-                    percent(x.noiseAccuracy().mean()), percent(x.rotationAccuracy().mean()),
-                    number(x.trainingImagesPerSecond(), "%.0f"), number(x.inferenceImagesPerSecond(), "%.0f"),
-                    String.format(Locale.ROOT, "%.1f M", x.flopsPerImage() / 1e6),
-                    String.format(Locale.ROOT, "%,d / %,d", x.parametersTotal(), x.parametersActive()),
-                    x.droppedFraction() == null ? "-" : percent(x.droppedFraction()), number(x.expertLoadCv(), "%.3f"),
-                    number(x.expertsPerToken(), "%.2f")));
-            rows.add(row);
-        }
-        List<String> columns = new ArrayList<>(List.of("router"));
-        if (swept) {
-            columns.add("grid point");
-        }
-        columns.addAll(List.of("seeds", "test accuracy [95% CI]", "10-shot accuracy [95% CI]", "with noise",
-                "rotated", "training images/s", "inference images/s", "FLOPs per image", "parameters (total / active)",
-                "dropped tokens", "expert load CV", "experts per token"));
-        return new Table("Per router: means over seeds", columns, rows);
+  private static Table accuracyTable(StudyResults r) {
+    List<List<String>> rows = new ArrayList<>();
+    boolean swept = !r.spec().sweeps().isEmpty();
+    for (RouterResult x : r.results()) {
+      List<String> row = new ArrayList<>(List.of("`" + x.router() + "`"));
+      if (swept) {
+        row.add(x.point().isEmpty() ? "all" : x.point());
+      }
+      row.addAll(
+          List.of(
+              Integer.toString(x.n()),
+              withCi(x.testAccuracy()),
+              withCi(x.tenShotAccuracy()),
+              percent(x.noiseAccuracy().mean()),
+              percent(x.rotationAccuracy().mean()),
+              number(x.trainingImagesPerSecond(), "%.0f"),
+              number(x.inferenceImagesPerSecond(), "%.0f"),
+              String.format(Locale.ROOT, "%.1f M", x.flopsPerImage() / 1e6),
+              String.format(Locale.ROOT, "%,d / %,d", x.parametersTotal(), x.parametersActive()),
+              x.droppedFraction() == null ? "-" : percent(x.droppedFraction()),
+              number(x.expertLoadCv(), "%.3f"),
+              number(x.expertsPerToken(), "%.2f")));
+      rows.add(row);
     }
+    List<String> columns = new ArrayList<>(List.of("router"));
+    if (swept) {
+      columns.add("grid point");
+    }
+    columns.addAll(
+        List.of(
+            "seeds",
+            "test accuracy [95% CI]",
+            "10-shot accuracy [95% CI]",
+            "with noise",
+            "rotated",
+            "training images/s",
+            "inference images/s",
+            "FLOPs per image",
+            "parameters (total / active)",
+            "dropped tokens",
+            "expert load CV",
+            "experts per token"));
+    return new Table("Per router: means over seeds", columns, rows);
+  }
 
-    private static Table capacityTable(StudyResults r) {
-        TreeSet<String> heads = new TreeSet<>();
-        List<RouterResult> sparse = r.results().stream().filter(x -> !x.capacity().isEmpty()).toList();
-        if (sparse.isEmpty()) {
-            return null;
-        }
-        int most = sparse.stream().mapToInt(x -> x.capacity().size()).max().orElse(0);
-        List<String> columns = new ArrayList<>(List.of("router", "grid point"));
-        for (int i = 0; i < most; i++) {
-            columns.add(i == 0 ? "at the trained factor" : "evaluated at factor #" + (i + 1));
-        }
-        List<List<String>> rows = new ArrayList<>();
-        for (RouterResult x : sparse) {
-            List<String> row = new ArrayList<>(List.of("`" + x.router() + "`", x.point().isEmpty() ? "-" : x.point()));
-            for (int i = 0; i < most; i++) {
-                if (i < x.capacity().size()) {
-                    RouterResult.CapacityResult c = x.capacity().get(i);
-                    row.add("CF " + GridPoint.number(c.capacityFactor()) + (c.trained() ? " (trained)" : "") + ": "
-                            + withCi(c.testAccuracy()));
-                } else {
-                    row.add("-");
-                }
-            }
-            rows.add(row);
-            heads.add(x.router());
-        }
-        return new Table("Test accuracy of the sparse routers evaluated at other capacity factors (the same "
-                + "weights; V-MoE trains at a low factor and evaluates at a larger one)", columns, rows);
+  private static Table capacityTable(StudyResults r) {
+    TreeSet<String> heads = new TreeSet<>();
+    List<RouterResult> sparse = r.results().stream().filter(x -> !x.capacity().isEmpty()).toList();
+    if (sparse.isEmpty()) {
+      return null;
     }
+    int most = sparse.stream().mapToInt(x -> x.capacity().size()).max().orElse(0);
+    List<String> columns = new ArrayList<>(List.of("router", "grid point"));
+    for (int i = 0; i < most; i++) {
+      columns.add(i == 0 ? "at the trained factor" : "evaluated at factor #" + (i + 1));
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (RouterResult x : sparse) {
+      List<String> row =
+          new ArrayList<>(List.of("`" + x.router() + "`", x.point().isEmpty() ? "-" : x.point()));
+      for (int i = 0; i < most; i++) {
+        if (i < x.capacity().size()) {
+          RouterResult.CapacityResult c = x.capacity().get(i);
+          row.add(
+              "CF "
+                  + GridPoint.number(c.capacityFactor())
+                  + (c.trained() ? " (trained)" : "")
+                  + ": "
+                  + withCi(c.testAccuracy()));
+        } else {
+          row.add("-");
+        }
+      }
+      rows.add(row);
+      heads.add(x.router());
+    }
+    return new Table(
+        "Test accuracy of the sparse routers evaluated at other capacity factors (the same "
+            + "weights; V-MoE trains at a low factor and evaluates at a larger one)",
+        columns,
+        rows);
+  }
 
-    private static Table findingsTable(StudyResults r) {
-        List<List<String>> rows = new ArrayList<>();
-        for (Finding f : r.findings()) {
-            rows.add(List.of(f.claim() + (f.point().isEmpty() ? "" : " [" + f.point() + "]"), f.compared(),
-                    f.estimate() == null ? "-" : String.format(Locale.ROOT, "%+.2f points", 100 * f.estimate()),
-                    f.ci95() == null ? "-" : String.format(Locale.ROOT, "[%+.2f, %+.2f]", 100 * f.ci95().get(0),
-                            100 * f.ci95().get(1)), Integer.toString(f.n()), f.verdict()));
-        }
-        return new Table("The paper's claims as paired differences of test accuracy (per seed first, then over seeds)",
-                List.of("claim", "compared", "estimate", "95% CI", "seeds", "verdict"), rows);
+  private static Table findingsTable(StudyResults r) {
+    List<List<String>> rows = new ArrayList<>();
+    for (Finding f : r.findings()) {
+      rows.add(
+          List.of(
+              f.claim() + (f.point().isEmpty() ? "" : " [" + f.point() + "]"),
+              f.compared(),
+              f.estimate() == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%+.2f points", 100 * f.estimate()),
+              f.ci95() == null
+                  ? "-"
+                  : String.format(
+                      Locale.ROOT, "[%+.2f, %+.2f]", 100 * f.ci95().get(0), 100 * f.ci95().get(1)),
+              Integer.toString(f.n()),
+              f.verdict()));
     }
+    return new Table(
+        "The paper's claims as paired differences of test accuracy (per seed first, then over seeds)",
+        List.of("claim", "compared", "estimate", "95% CI", "seeds", "verdict"),
+        rows);
+  }
 
-    private static List<Figure> figures(StudyResults r, Path dir) throws IOException {
-        List<Figure> out = new ArrayList<>();
-        List<RouterResult> rows = r.results();
-        if (rows.isEmpty()) {
-            return out;
-        }
-        List<String> labels = rows.stream().map(StudyReport::label).toList();
-        out.add(new Figure("accuracy", "Test accuracy per router, mean over seeds with 95% intervals",
-                Charts.barsWithCi("Test accuracy", "test accuracy (%)", labels,
-                        rows.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
-                        rows.stream().mapToDouble(x -> 100 * orMean(x.testAccuracy().lo(), x.testAccuracy())).toArray(),
-                        rows.stream().mapToDouble(x -> 100 * orMean(x.testAccuracy().hi(), x.testAccuracy())).toArray())));
-        LinkedHashMap<String, double[][]> curves = new LinkedHashMap<>();
-        for (int i = 0; i < rows.size(); i++) {
-            List<Double> c = rows.get(i).validationCurve();
-            double[] xs = new double[c.size()], ys = new double[c.size()];
-            for (int e = 0; e < c.size(); e++) {
-                xs[e] = e + 1;
-                ys[e] = c.get(e) == null ? Double.NaN : 100 * c.get(e);
-            }
-            curves.put(labels.get(i), new double[][] {xs, ys});
-        }
-        out.add(new Figure("learning-curves", "Validation accuracy after each epoch, mean over seeds",
-                Charts.lines("Learning curves", "epoch", "validation accuracy (%)", curves)));
-        List<RouterResult> timed = rows.stream().filter(x -> x.trainingImagesPerSecond() != null).toList();
-        if (!timed.isEmpty()) {
-            out.add(new Figure("accuracy-vs-speed", "Test accuracy against training images per second (this machine)",
-                    Charts.scatter("Accuracy against training speed", "training images/s", "test accuracy (%)",
-                            timed.stream().map(StudyReport::label).toList(),
-                            timed.stream().mapToDouble(RouterResult::trainingImagesPerSecond).toArray(),
-                            timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray())));
-        }
-        for (Map.Entry<String, List<Double>> sweep : r.spec().sweeps().entrySet()) {
-            out.add(sweepFigure(r, sweep.getKey(), sweep.getValue()));
-        }
-        List<RouterResult> moe = rows.stream().filter(x -> !x.expertLoad().isEmpty()).toList();
-        if (!moe.isEmpty()) {
-            for (int l = 0; l < moe.get(0).expertLoad().size(); l++) {
-                int layer = l;
-                List<RouterResult> same = moe.stream().filter(x -> x.expertLoad().size() > layer
-                        && x.expertLoad().get(layer).length == moe.get(0).expertLoad().get(layer).length).toList();
-                int experts = moe.get(0).expertLoad().get(layer).length;
-                List<String> columns = new ArrayList<>();
-                for (int e = 0; e < experts; e++) {
-                    columns.add("e" + e);
-                }
-                double[][] values = same.stream().map(x -> java.util.Arrays.stream(x.expertLoad().get(layer))
-                        .map(v -> 100 * v).toArray()).toArray(double[][]::new);
-                int block = moe.get(0).moeBlocks().get(layer);
-                out.add(new Figure("expert-load-block" + block, "Share of the test tokens each expert processed in "
-                        + "block " + block + " (balanced: " + String.format(Locale.ROOT, "%.1f", 100.0 / experts)
-                        + "% each), mean over seeds",
-                        Charts.heatmap("Expert load, block " + block, same.stream().map(StudyReport::label).toList(),
-                                columns, values, "% of tokens")));
-            }
-            out.add(new Figure("dropped-tokens", "Fraction of test tokens no expert processed, mean over MoE layers "
-                    + "and seeds", Charts.bars("Dropped tokens", "dropped tokens (%)",
-                    moe.stream().map(StudyReport::label).toList(), moe.stream()
-                            .mapToDouble(x -> x.droppedFraction() == null ? 0 : 100 * x.droppedFraction()).toArray())));
-            out.addAll(routingPictures(r, dir));
-        }
-        return out;
+  private static List<Figure> figures(StudyResults r, Path dir) throws IOException {
+    List<Figure> out = new ArrayList<>();
+    List<RouterResult> rows = r.results();
+    if (rows.isEmpty()) {
+      return out;
     }
+    List<String> labels = rows.stream().map(StudyReport::label).toList();
+    out.add(
+        new Figure(
+            "accuracy",
+            "Test accuracy per router, mean over seeds with 95% intervals",
+            Charts.barsWithCi(
+                "Test accuracy",
+                "test accuracy (%)",
+                labels,
+                rows.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
+                rows.stream()
+                    .mapToDouble(x -> 100 * orMean(x.testAccuracy().lo(), x.testAccuracy()))
+                    .toArray(),
+                rows.stream()
+                    .mapToDouble(x -> 100 * orMean(x.testAccuracy().hi(), x.testAccuracy()))
+                    .toArray())));
+    LinkedHashMap<String, double[][]> curves = new LinkedHashMap<>();
+    for (int i = 0; i < rows.size(); i++) {
+      List<Double> c = rows.get(i).validationCurve();
+      double[] xs = new double[c.size()], ys = new double[c.size()];
+      for (int e = 0; e < c.size(); e++) {
+        xs[e] = e + 1;
+        ys[e] = c.get(e) == null ? Double.NaN : 100 * c.get(e);
+      }
+      curves.put(labels.get(i), new double[][] {xs, ys});
+    }
+    out.add(
+        new Figure(
+            "learning-curves",
+            "Validation accuracy after each epoch, mean over seeds",
+            Charts.lines("Learning curves", "epoch", "validation accuracy (%)", curves)));
+    List<RouterResult> timed =
+        rows.stream().filter(x -> x.trainingImagesPerSecond() != null).toList();
+    if (!timed.isEmpty()) {
+      out.add(
+          new Figure(
+              "accuracy-vs-speed",
+              "Test accuracy against training images per second (this machine)",
+              Charts.scatter(
+                  "Accuracy against training speed",
+                  "training images/s",
+                  "test accuracy (%)",
+                  timed.stream().map(StudyReport::label).toList(),
+                  timed.stream().mapToDouble(RouterResult::trainingImagesPerSecond).toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray())));
+    }
+    for (Map.Entry<String, List<Double>> sweep : r.spec().sweeps().entrySet()) {
+      out.add(sweepFigure(r, sweep.getKey(), sweep.getValue()));
+    }
+    List<RouterResult> moe = rows.stream().filter(x -> !x.expertLoad().isEmpty()).toList();
+    if (!moe.isEmpty()) {
+      for (int l = 0; l < moe.get(0).expertLoad().size(); l++) {
+        int layer = l;
+        List<RouterResult> same =
+            moe.stream()
+                .filter(
+                    x ->
+                        x.expertLoad().size() > layer
+                            && x.expertLoad().get(layer).length
+                                == moe.get(0).expertLoad().get(layer).length)
+                .toList();
+        int experts = moe.get(0).expertLoad().get(layer).length;
+        List<String> columns = new ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+          columns.add("e" + e);
+        }
+        double[][] values =
+            same.stream()
+                .map(
+                    x ->
+                        java.util.Arrays.stream(x.expertLoad().get(layer))
+                            .map(v -> 100 * v)
+                            .toArray())
+                .toArray(double[][]::new);
+        int block = moe.get(0).moeBlocks().get(layer);
+        out.add(
+            new Figure(
+                "expert-load-block" + block,
+                "Share of the test tokens each expert processed in "
+                    + "block "
+                    + block
+                    + " (balanced: "
+                    + String.format(Locale.ROOT, "%.1f", 100.0 / experts)
+                    + "% each), mean over seeds",
+                Charts.heatmap(
+                    "Expert load, block " + block,
+                    same.stream().map(StudyReport::label).toList(),
+                    columns,
+                    values,
+                    "% of tokens")));
+      }
+      out.add(
+          new Figure(
+              "dropped-tokens",
+              "Fraction of test tokens no expert processed, mean over MoE layers " + "and seeds",
+              Charts.bars(
+                  "Dropped tokens",
+                  "dropped tokens (%)",
+                  moe.stream().map(StudyReport::label).toList(),
+                  moe.stream()
+                      .mapToDouble(x -> x.droppedFraction() == null ? 0 : 100 * x.droppedFraction())
+                      .toArray())));
+      out.addAll(routingPictures(r, dir));
+    }
+    return out;
+  }
 
-    private static Figure sweepFigure(StudyResults r, String name, List<Double> values) {
-        LinkedHashMap<String, double[][]> series = new LinkedHashMap<>();
-        for (String router : r.spec().routers()) {
-            double[] ys = new double[values.size()];
-            for (int i = 0; i < values.size(); i++) {
-                double v = values.get(i);
-                ys[i] = 100 * r.results().stream().filter(x -> x.router().equals(router)
-                        && (router.equals("dense") || Double.valueOf(v).equals(x.pointValues().get(name))))
-                        .mapToDouble(x -> x.testAccuracy().value()).average().orElse(Double.NaN);
-            }
-            series.put(router, new double[][] {values.stream().mapToDouble(Double::doubleValue).toArray(), ys});
-        }
-        return new Figure("accuracy-vs-" + name.replace('_', '-'), "Test accuracy against " + name
-                + " (mean over seeds and over the other swept options; dense is the same at every value)",
-                Charts.lines("Accuracy against " + name, name, "test accuracy (%)", series));
+  private static Figure sweepFigure(StudyResults r, String name, List<Double> values) {
+    LinkedHashMap<String, double[][]> series = new LinkedHashMap<>();
+    for (String router : r.spec().routers()) {
+      double[] ys = new double[values.size()];
+      for (int i = 0; i < values.size(); i++) {
+        double v = values.get(i);
+        ys[i] =
+            100
+                * r.results().stream()
+                    .filter(
+                        x ->
+                            x.router().equals(router)
+                                && (router.equals("dense")
+                                    || Double.valueOf(v).equals(x.pointValues().get(name))))
+                    .mapToDouble(x -> x.testAccuracy().value())
+                    .average()
+                    .orElse(Double.NaN);
+      }
+      series.put(
+          router, new double[][] {values.stream().mapToDouble(Double::doubleValue).toArray(), ys});
     }
+    return new Figure(
+        "accuracy-vs-" + name.replace('_', '-'),
+        "Test accuracy against "
+            + name
+            + " (mean over seeds and over the other swept options; dense is the same at every value)",
+        Charts.lines("Accuracy against " + name, name, "test accuracy (%)", series));
+  }
 
-    /** Per MoE layer, the 8 test images beside the expert of each patch, one column per router (seed 0). */
-    private static List<Figure> routingPictures(StudyResults r, Path dir) throws IOException {
-        GridPoint first = r.spec().points().get(0);
-        List<RunExtras> extras = new ArrayList<>();
-        List<String> routers = new ArrayList<>();
-        long seed = Long.MAX_VALUE;
-        for (RouterResult x : r.results()) {
-            if (!x.router().equals("dense") && x.point().equals(first.label()) && !x.runs().isEmpty()) {
-                String run = x.runs().get(0);
-                RunExtras e = RunFiles.JSON.readValue(dir.resolve("runs").resolve(run).resolve(RunFiles.EXTRAS).toFile(),
-                        RunExtras.class);
-                extras.add(e);
-                routers.add(x.router() + " (" + run.substring(run.lastIndexOf("-s") + 1) + ")");
-            }
+  /**
+   * Per MoE layer, the 8 test images beside the expert of each patch, one column per router (seed
+   * 0).
+   */
+  private static List<Figure> routingPictures(StudyResults r, Path dir) throws IOException {
+    GridPoint first = r.spec().points().get(0);
+    List<RunExtras> extras = new ArrayList<>();
+    List<String> routers = new ArrayList<>();
+    long seed = Long.MAX_VALUE;
+    for (RouterResult x : r.results()) {
+      if (!x.router().equals("dense") && x.point().equals(first.label()) && !x.runs().isEmpty()) {
+        String run = x.runs().get(0);
+        RunExtras e =
+            RunFiles.JSON.readValue(
+                dir.resolve("runs").resolve(run).resolve(RunFiles.EXTRAS).toFile(),
+                RunExtras.class);
+        extras.add(e);
+        routers.add(x.router() + " (" + run.substring(run.lastIndexOf("-s") + 1) + ")");
+      }
+    }
+    List<Figure> out = new ArrayList<>();
+    if (extras.isEmpty()) {
+      return out;
+    }
+    RunExtras e0 = extras.get(0);
+    int[] shape = e0.pictureShape();
+    List<float[][][]> images = new ArrayList<>();
+    for (byte[] pixels : e0.picturePixels()) {
+      float[][][] img = new float[shape[0]][shape[1]][shape[2]];
+      for (int c = 0; c < shape[0]; c++) {
+        for (int y = 0; y < shape[1]; y++) {
+          for (int x = 0; x < shape[2]; x++) {
+            img[c][y][x] = (pixels[(c * shape[1] + y) * shape[2] + x] & 0xff) / 255f;
+          }
         }
-        List<Figure> out = new ArrayList<>();
-        if (extras.isEmpty()) {
-            return out;
+      }
+      images.add(img);
+    }
+    int patchSize =
+        r.spec()
+            .model()
+            .config(
+                r.spec().routers().get(r.spec().routers().size() - 1), first, shape[1], shape[0], 2)
+            .patchSize();
+    int experts = r.spec().model().config("softmax-ec", first, shape[1], shape[0], 2).experts();
+    for (int l = 0; l < e0.moeBlocks().size(); l++) {
+      List<RoutingPictures.Column> columns = new ArrayList<>();
+      for (int i = 0; i < extras.size(); i++) {
+        RunExtras e = extras.get(i);
+        if (e.dominantExpert().size() > l) {
+          columns.add(
+              new RoutingPictures.Column(routers.get(i), List.of(e.dominantExpert().get(l))));
         }
-        RunExtras e0 = extras.get(0);
-        int[] shape = e0.pictureShape();
-        List<float[][][]> images = new ArrayList<>();
-        for (byte[] pixels : e0.picturePixels()) {
-            float[][][] img = new float[shape[0]][shape[1]][shape[2]];
-            for (int c = 0; c < shape[0]; c++) {
-                for (int y = 0; y < shape[1]; y++) {
-                    for (int x = 0; x < shape[2]; x++) {
-                        img[c][y][x] = (pixels[(c * shape[1] + y) * shape[2] + x] & 0xff) / 255f;
-                    }
-                }
-            }
-            images.add(img);
-        }
-        int patchSize = r.spec().model().config(r.spec().routers().get(r.spec().routers().size() - 1), first,
-                shape[1], shape[0], 2).patchSize();
-        int experts = r.spec().model().config("softmax-ec", first, shape[1], shape[0], 2).experts();
-        for (int l = 0; l < e0.moeBlocks().size(); l++) {
-            List<RoutingPictures.Column> columns = new ArrayList<>();
-            for (int i = 0; i < extras.size(); i++) {
-                RunExtras e = extras.get(i);
-                if (e.dominantExpert().size() > l) {
-                    columns.add(new RoutingPictures.Column(routers.get(i), List.of(e.dominantExpert().get(l))));
-                }
-            }
-            int block = e0.moeBlocks().get(l);
-            out.add(new Figure("routing-block" + block, "Which expert processed each patch in block " + block
-                    + " (grey: dropped; Soft MoE: the expert whose slots take most of the patch's dispatch weight), "
-                    + "for " + images.size() + " fixed test images",
-                    RoutingPictures.draw(images, patchSize, experts, columns)));
-        }
-        return out;
+      }
+      int block = e0.moeBlocks().get(l);
+      out.add(
+          new Figure(
+              "routing-block" + block,
+              "Which expert processed each patch in block "
+                  + block
+                  + " (grey: dropped; Soft MoE: the expert whose slots take most of the patch's dispatch weight), "
+                  + "for "
+                  + images.size()
+                  + " fixed test images",
+              RoutingPictures.draw(images, patchSize, experts, columns)));
     }
+    return out;
+  }
 
-    /** The study's evaluation of the first finished run (sizes of the splits), or null without one. */
-    private static RunExtras firstExtras(StudyResults r, Path dir) throws IOException {
-        if (r.finished().isEmpty()) {
-            return null;
-        }
-        return RunFiles.JSON.readValue(dir.resolve("runs").resolve(r.finished().get(0)).resolve(RunFiles.EXTRAS)
-                .toFile(), RunExtras.class);
+  /**
+   * The study's evaluation of the first finished run (sizes of the splits), or null without one.
+   */
+  private static RunExtras firstExtras(StudyResults r, Path dir) throws IOException {
+    if (r.finished().isEmpty()) {
+      return null;
     }
+    return RunFiles.JSON.readValue(
+        dir.resolve("runs").resolve(r.finished().get(0)).resolve(RunFiles.EXTRAS).toFile(),
+        RunExtras.class);
+  }
 
-    private static String label(RouterResult x) {
-        return x.point().isEmpty() ? x.router() : x.router() + " " + x.point();
-    }
+  private static String label(RouterResult x) {
+    return x.point().isEmpty() ? x.router() : x.router() + " " + x.point();
+  }
 
-    private static double orMean(double v, Estimate e) {
-        return Double.isNaN(v) ? e.value() : v;
-    }
+  private static double orMean(double v, Estimate e) {
+    return Double.isNaN(v) ? e.value() : v;
+  }
 
-    private static String withCi(Estimate e) {
-        if (e.mean() == null) {
-            return "-";
-        }
-        return e.ci95() == null ? percent(e.mean())
-                : String.format(Locale.ROOT, "%.2f%% [%.2f, %.2f]", 100 * e.mean(), 100 * e.lo(), 100 * e.hi());
+  private static String withCi(Estimate e) {
+    if (e.mean() == null) {
+      return "-";
     }
+    return e.ci95() == null
+        ? percent(e.mean())
+        : String.format(
+            Locale.ROOT, "%.2f%% [%.2f, %.2f]", 100 * e.mean(), 100 * e.lo(), 100 * e.hi());
+  }
 
-    private static String percent(Double v) {
-        return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
-    }
+  private static String percent(Double v) {
+    return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
+  }
 
-    private static String number(Double v, String format) {
-        return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, format, v);
-    }
+  private static String number(Double v, String format) {
+    return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, format, v);
+  }
 }

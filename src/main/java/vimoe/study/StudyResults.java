@@ -25,161 +25,222 @@ import vimoe.run.Checkpoint;
  * @param versions the versions the study was started with
  * @param machine the machine the study was started on
  */
-public record StudyResults(StudySpec spec, List<RouterResult> results, List<Finding> findings, List<String> finished,
-        List<String> unfinished, Map<String, String> versions, Map<String, Object> machine) {
+public record StudyResults(
+    StudySpec spec,
+    List<RouterResult> results,
+    List<Finding> findings,
+    List<String> finished,
+    List<String> unfinished,
+    Map<String, String> versions,
+    Map<String, Object> machine) {
 
-    /** Builds the results from whatever runs of the study in {@code dir} are finished. */
-    public static StudyResults read(Path dir) throws IOException {
-        Study.StudyFile file = Study.read(dir);
-        StudySpec spec = file.spec();
-        List<RunRecord> records = new ArrayList<>();
-        List<String> finished = new ArrayList<>(), unfinished = new ArrayList<>();
-        for (StudyRun run : spec.runs()) {
-            Path runDir = Study.runDir(dir, run);
-            if (RunFiles.finished(runDir)) {
-                records.add(RunFiles.read(runDir, run));
-                finished.add(run.name());
-            } else {
-                unfinished.add(run.name() + " (" + state(runDir) + ")");
-            }
+  /** Builds the results from whatever runs of the study in {@code dir} are finished. */
+  public static StudyResults read(Path dir) throws IOException {
+    Study.StudyFile file = Study.read(dir);
+    StudySpec spec = file.spec();
+    List<RunRecord> records = new ArrayList<>();
+    List<String> finished = new ArrayList<>(), unfinished = new ArrayList<>();
+    for (StudyRun run : spec.runs()) {
+      Path runDir = Study.runDir(dir, run);
+      if (RunFiles.finished(runDir)) {
+        records.add(RunFiles.read(runDir, run));
+        finished.add(run.name());
+      } else {
+        unfinished.add(run.name() + " (" + state(runDir) + ")");
+      }
+    }
+    return of(spec, records, finished, unfinished, file.versions(), file.machine());
+  }
+
+  private static String state(Path runDir) {
+    if (RunFiles.trained(runDir)) {
+      return "trained, not evaluated by the study";
+    }
+    if (Checkpoint.exists(runDir)) {
+      return "interrupted after a checkpoint";
+    }
+    return Files.exists(runDir) ? "started, no checkpoint yet" : "not started";
+  }
+
+  /** Aggregates finished runs into results and findings. */
+  static StudyResults of(
+      StudySpec spec,
+      List<RunRecord> records,
+      List<String> finished,
+      List<String> unfinished,
+      Map<String, String> versions,
+      Map<String, Object> machine) {
+    List<RouterResult> results = new ArrayList<>();
+    List<Finding> findings = new ArrayList<>();
+    List<RunRecord> dense = records.stream().filter(r -> r.run().router().equals("dense")).toList();
+    if (!dense.isEmpty()) {
+      results.add(aggregate("dense", GridPoint.none(), dense));
+    }
+    for (GridPoint point : spec.points()) {
+      Map<String, Map<Long, Double>> accuracy = new LinkedHashMap<>();
+      for (String router : spec.routers()) {
+        List<RunRecord> runs =
+            router.equals("dense")
+                ? dense
+                : records.stream()
+                    .filter(r -> r.run().router().equals(router) && r.run().point().equals(point))
+                    .toList();
+        if (runs.isEmpty()) {
+          continue;
         }
-        return of(spec, records, finished, unfinished, file.versions(), file.machine());
-    }
-
-    private static String state(Path runDir) {
-        if (RunFiles.trained(runDir)) {
-            return "trained, not evaluated by the study";
+        if (!router.equals("dense")) {
+          results.add(aggregate(router, point, runs));
         }
-        if (Checkpoint.exists(runDir)) {
-            return "interrupted after a checkpoint";
+        Map<Long, Double> bySeed = new TreeMap<>();
+        runs.forEach(r -> bySeed.put(r.run().seed(), r.testAccuracy()));
+        accuracy.put(router, bySeed);
+      }
+      findings.addAll(Findings.of(accuracy, point.label()));
+    }
+    return new StudyResults(spec, results, findings, finished, unfinished, versions, machine);
+  }
+
+  private static RouterResult aggregate(String router, GridPoint point, List<RunRecord> runs) {
+    RunRecord first = runs.get(0);
+    List<double[]> load = new ArrayList<>();
+    for (int l = 0; l < first.layers().size(); l++) {
+      int layer = l;
+      int experts = first.layers().get(l).tokensPerExpert().length;
+      double[] share = new double[experts];
+      for (RunRecord r : runs) {
+        double[] t = r.layers().get(layer).tokensPerExpert();
+        double sum = java.util.Arrays.stream(t).sum();
+        for (int e = 0; e < experts; e++) {
+          share[e] += (sum > 0 ? t[e] / sum : 0) / runs.size();
         }
-        return Files.exists(runDir) ? "started, no checkpoint yet" : "not started";
+      }
+      load.add(share);
     }
-
-    /** Aggregates finished runs into results and findings. */
-    static StudyResults of(StudySpec spec, List<RunRecord> records, List<String> finished, List<String> unfinished,
-            Map<String, String> versions, Map<String, Object> machine) {
-        List<RouterResult> results = new ArrayList<>();
-        List<Finding> findings = new ArrayList<>();
-        List<RunRecord> dense = records.stream().filter(r -> r.run().router().equals("dense")).toList();
-        if (!dense.isEmpty()) {
-            results.add(aggregate("dense", GridPoint.none(), dense));
-        }
-        for (GridPoint point : spec.points()) {
-            Map<String, Map<Long, Double>> accuracy = new LinkedHashMap<>();
-            for (String router : spec.routers()) {
-                List<RunRecord> runs = router.equals("dense") ? dense : records.stream()
-                        .filter(r -> r.run().router().equals(router) && r.run().point().equals(point)).toList();
-                if (runs.isEmpty()) {
-                    continue;
-                }
-                if (!router.equals("dense")) {
-                    results.add(aggregate(router, point, runs));
-                }
-                Map<Long, Double> bySeed = new TreeMap<>();
-                runs.forEach(r -> bySeed.put(r.run().seed(), r.testAccuracy()));
-                accuracy.put(router, bySeed);
-            }
-            findings.addAll(Findings.of(accuracy, point.label()));
-        }
-        return new StudyResults(spec, results, findings, finished, unfinished, versions, machine);
+    int epochs = runs.stream().mapToInt(r -> r.validationCurve().size()).max().orElse(0);
+    List<Double> curve = new ArrayList<>();
+    for (int e = 0; e < epochs; e++) {
+      int epoch = e;
+      curve.add(
+          nullable(
+              Stats.mean(
+                  runs.stream()
+                      .filter(r -> r.validationCurve().size() > epoch)
+                      .mapToDouble(r -> r.validationCurve().get(epoch))
+                      .filter(v -> !Double.isNaN(v))
+                      .toArray())));
     }
-
-    private static RouterResult aggregate(String router, GridPoint point, List<RunRecord> runs) {
-        RunRecord first = runs.get(0);
-        List<double[]> load = new ArrayList<>();
-        for (int l = 0; l < first.layers().size(); l++) {
-            int layer = l;
-            int experts = first.layers().get(l).tokensPerExpert().length;
-            double[] share = new double[experts];
-            for (RunRecord r : runs) {
-                double[] t = r.layers().get(layer).tokensPerExpert();
-                double sum = java.util.Arrays.stream(t).sum();
-                for (int e = 0; e < experts; e++) {
-                    share[e] += (sum > 0 ? t[e] / sum : 0) / runs.size();
-                }
-            }
-            load.add(share);
-        }
-        int epochs = runs.stream().mapToInt(r -> r.validationCurve().size()).max().orElse(0);
-        List<Double> curve = new ArrayList<>();
-        for (int e = 0; e < epochs; e++) {
-            int epoch = e;
-            curve.add(nullable(Stats.mean(runs.stream().filter(r -> r.validationCurve().size() > epoch)
-                    .mapToDouble(r -> r.validationCurve().get(epoch)).filter(v -> !Double.isNaN(v)).toArray())));
-        }
-        List<RouterResult.CapacityResult> capacity = new ArrayList<>();
-        for (int i = 0; i < first.extras().capacity().size(); i++) {
-            int index = i;
-            RunExtras.CapacityAccuracy c = first.extras().capacity().get(i);
-            capacity.add(new RouterResult.CapacityResult(c.capacityFactor(), c.trained(),
-                    estimate(runs, r -> r.extras().capacity().size() > index
-                            ? r.extras().capacity().get(index).testAccuracy() : Double.NaN)));
-        }
-        return new RouterResult(router, point.label(), point.values(), runs.size(),
-                runs.stream().map(r -> r.run().name()).toList(), estimate(runs, RunRecord::testAccuracy),
-                estimate(runs, RunRecord::tenShot), estimate(runs, r -> r.extras().noiseAccuracy()),
-                estimate(runs, r -> r.extras().rotationAccuracy()), capacity,
-                meanOf(runs, RunRecord::trainImagesPerSecond), meanOf(runs, RunRecord::inferenceImagesPerSecond),
-                first.flopsPerImage(), first.parametersTotal(), first.parametersActive(),
-                layerMean(runs, RunRecord.LayerRouting::droppedFraction), layerMean(runs, RunRecord.LayerRouting::loadCv),
-                layerMean(runs, RunRecord.LayerRouting::expertsPerToken),
-                first.layers().stream().map(RunRecord.LayerRouting::block).toList(), load, curve);
+    List<RouterResult.CapacityResult> capacity = new ArrayList<>();
+    for (int i = 0; i < first.extras().capacity().size(); i++) {
+      int index = i;
+      RunExtras.CapacityAccuracy c = first.extras().capacity().get(i);
+      capacity.add(
+          new RouterResult.CapacityResult(
+              c.capacityFactor(),
+              c.trained(),
+              estimate(
+                  runs,
+                  r ->
+                      r.extras().capacity().size() > index
+                          ? r.extras().capacity().get(index).testAccuracy()
+                          : Double.NaN)));
     }
+    return new RouterResult(
+        router,
+        point.label(),
+        point.values(),
+        runs.size(),
+        runs.stream().map(r -> r.run().name()).toList(),
+        estimate(runs, RunRecord::testAccuracy),
+        estimate(runs, RunRecord::tenShot),
+        estimate(runs, r -> r.extras().noiseAccuracy()),
+        estimate(runs, r -> r.extras().rotationAccuracy()),
+        capacity,
+        meanOf(runs, RunRecord::trainImagesPerSecond),
+        meanOf(runs, RunRecord::inferenceImagesPerSecond),
+        first.flopsPerImage(),
+        first.parametersTotal(),
+        first.parametersActive(),
+        layerMean(runs, RunRecord.LayerRouting::droppedFraction),
+        layerMean(runs, RunRecord.LayerRouting::loadCv),
+        layerMean(runs, RunRecord.LayerRouting::expertsPerToken),
+        first.layers().stream().map(RunRecord.LayerRouting::block).toList(),
+        load,
+        curve);
+  }
 
-    private static Estimate estimate(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
-        return Stats.estimate(runs.stream().mapToDouble(f).toArray());
-    }
+  private static Estimate estimate(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
+    return Stats.estimate(runs.stream().mapToDouble(f).toArray());
+  }
 
-    private static Double meanOf(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
-        return nullable(Stats.mean(runs.stream().mapToDouble(f).filter(v -> !Double.isNaN(v)).toArray()));
-    }
+  private static Double meanOf(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
+    return nullable(
+        Stats.mean(runs.stream().mapToDouble(f).filter(v -> !Double.isNaN(v)).toArray()));
+  }
 
-    private static Double layerMean(List<RunRecord> runs, ToDoubleFunction<RunRecord.LayerRouting> f) {
-        return nullable(Stats.mean(runs.stream().flatMap(r -> r.layers().stream()).mapToDouble(f).toArray()));
-    }
+  private static Double layerMean(
+      List<RunRecord> runs, ToDoubleFunction<RunRecord.LayerRouting> f) {
+    return nullable(
+        Stats.mean(runs.stream().flatMap(r -> r.layers().stream()).mapToDouble(f).toArray()));
+  }
 
-    private static Double nullable(double v) {
-        return Double.isNaN(v) ? null : v;
-    }
+  private static Double nullable(double v) {
+    return Double.isNaN(v) ? null : v;
+  }
 
-    /** Writes {@code results.json} and {@code results.csv} into {@code dir}, each atomically. */
-    public void write(Path dir) throws IOException {
-        RunFiles.writeAtomically(dir.resolve("results.json"), RunFiles.JSON.writeValueAsBytes(this));
-        RunFiles.writeAtomically(dir.resolve("results.csv"), csv().getBytes(StandardCharsets.UTF_8));
-    }
+  /** Writes {@code results.json} and {@code results.csv} into {@code dir}, each atomically. */
+  public void write(Path dir) throws IOException {
+    RunFiles.writeAtomically(dir.resolve("results.json"), RunFiles.JSON.writeValueAsBytes(this));
+    RunFiles.writeAtomically(dir.resolve("results.csv"), csv().getBytes(StandardCharsets.UTF_8));
+  }
 
-    /** One line per router and grid point; accuracies as fractions, the interval as two columns. */
-    public String csv() {
-        StringBuilder out = new StringBuilder("router,point,n,test_accuracy,test_accuracy_lo,test_accuracy_hi,"
+  /** One line per router and grid point; accuracies as fractions, the interval as two columns. */
+  public String csv() {
+    StringBuilder out =
+        new StringBuilder(
+            "router,point,n,test_accuracy,test_accuracy_lo,test_accuracy_hi,"
                 + "ten_shot_accuracy,ten_shot_accuracy_lo,ten_shot_accuracy_hi,noise_accuracy,rotation_accuracy,"
                 + "capacity_eval,training_images_per_second,inference_images_per_second,flops_per_image,"
                 + "parameters_total,parameters_active,dropped_fraction,expert_load_cv,experts_per_token\n");
-        for (RouterResult r : results) {
-            List<String> cells = new ArrayList<>(List.of(r.router(), r.point(), Integer.toString(r.n())));
-            for (Estimate e : List.of(r.testAccuracy(), r.tenShotAccuracy())) {
-                cells.add(num(e.mean()));
-                cells.add(num(e.ci95() == null ? null : e.lo()));
-                cells.add(num(e.ci95() == null ? null : e.hi()));
-            }
-            cells.add(num(r.noiseAccuracy().mean()));
-            cells.add(num(r.rotationAccuracy().mean()));
-            cells.add(String.join(";", r.capacity().stream()
-                    .map(c -> GridPoint.number(c.capacityFactor()) + ":" + num(c.testAccuracy().mean())).toList()));
-            for (Object v : new Object[] {r.trainingImagesPerSecond(), r.inferenceImagesPerSecond(), r.flopsPerImage(),
-                r.parametersTotal(), r.parametersActive(), r.droppedFraction(), r.expertLoadCv(), r.expertsPerToken()}) {
-                cells.add(v instanceof Double d ? num(d) : v == null ? "" : v.toString());
-            }
-            out.append(String.join(",", cells.stream().map(StudyResults::csvCell).toList())).append('\n');
-        }
-        return out.toString();
+    for (RouterResult r : results) {
+      List<String> cells = new ArrayList<>(List.of(r.router(), r.point(), Integer.toString(r.n())));
+      for (Estimate e : List.of(r.testAccuracy(), r.tenShotAccuracy())) {
+        cells.add(num(e.mean()));
+        cells.add(num(e.ci95() == null ? null : e.lo()));
+        cells.add(num(e.ci95() == null ? null : e.hi()));
+      }
+      cells.add(num(r.noiseAccuracy().mean()));
+      cells.add(num(r.rotationAccuracy().mean()));
+      cells.add(
+          String.join(
+              ";",
+              r.capacity().stream()
+                  .map(
+                      c ->
+                          GridPoint.number(c.capacityFactor()) + ":" + num(c.testAccuracy().mean()))
+                  .toList()));
+      for (Object v :
+          new Object[] {
+            r.trainingImagesPerSecond(),
+            r.inferenceImagesPerSecond(),
+            r.flopsPerImage(),
+            r.parametersTotal(),
+            r.parametersActive(),
+            r.droppedFraction(),
+            r.expertLoadCv(),
+            r.expertsPerToken()
+          }) {
+        cells.add(v instanceof Double d ? num(d) : v == null ? "" : v.toString());
+      }
+      out.append(String.join(",", cells.stream().map(StudyResults::csvCell).toList())).append('\n');
     }
+    return out.toString();
+  }
 
-    private static String num(Double v) {
-        return v == null || v.isNaN() ? "" : String.format(Locale.ROOT, "%.6g", v);
-    }
+  private static String num(Double v) {
+    return v == null || v.isNaN() ? "" : String.format(Locale.ROOT, "%.6g", v);
+  }
 
-    private static String csvCell(String s) {
-        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
-    }
+  private static String csvCell(String s) {
+    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+  }
 }

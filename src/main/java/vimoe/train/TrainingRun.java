@@ -29,152 +29,216 @@ import vimoe.run.RunResult;
 import vimoe.run.TrainConfig;
 
 /**
- * A whole run: read the data, hold out the validation split, build and initialise the model,
- * train with checkpoints, then evaluate on the test split and write {@code result.json}. The run
+ * A whole run: read the data, hold out the validation split, build and initialise the model, train
+ * with checkpoints, then evaluate on the test split and write {@code result.json}. The run
  * directory ({@link RunDir}) holds {@code config.json}, {@code metrics.jsonl}, {@code checkpoint/}
  * and {@code result.json}.
  */
 public final class TrainingRun {
-    private TrainingRun() {}
+  private TrainingRun() {}
 
-    /** The data of a run: the training, validation and test splits. */
-    public record Splits(ImageSet train, ImageSet validation, ImageSet test) {}
+  /** The data of a run: the training, validation and test splits. */
+  public record Splits(ImageSet train, ImageSet validation, ImageSet test) {}
 
-    /** Reads the dataset of {@code config} and makes the splits (train limit, then validation hold-out). */
-    public static Splits splits(RunConfig config) throws IOException {
-        var model = config.model();
-        return splits(config, Datasets.load(DatasetSpec.parse(config.dataset()),
-                config.dataDir() == null ? null : Path.of(config.dataDir()), model.channels(), model.imageSize(),
-                model.imageSize()));
+  /**
+   * Reads the dataset of {@code config} and makes the splits (train limit, then validation
+   * hold-out).
+   */
+  public static Splits splits(RunConfig config) throws IOException {
+    var model = config.model();
+    return splits(
+        config,
+        Datasets.load(
+            DatasetSpec.parse(config.dataset()),
+            config.dataDir() == null ? null : Path.of(config.dataDir()),
+            model.channels(),
+            model.imageSize(),
+            model.imageSize()));
+  }
+
+  /** Makes the splits of {@code config} from data already read in the model's input format. */
+  public static Splits splits(RunConfig config, TrainTest data) {
+    ImageSet train = data.train();
+    TrainConfig t = config.train();
+    if (t.trainLimit() > 0) {
+      train = train.head(Math.min(t.trainLimit(), train.size()));
     }
-
-    /** Makes the splits of {@code config} from data already read in the model's input format. */
-    public static Splits splits(RunConfig config, TrainTest data) {
-        ImageSet train = data.train();
-        TrainConfig t = config.train();
-        if (t.trainLimit() > 0) {
-            train = train.head(Math.min(t.trainLimit(), train.size()));
-        }
-        if (t.validationSize() >= train.size()) {
-            throw new IllegalArgumentException("validation_size " + t.validationSize() + " leaves no training images out of "
-                    + train.size() + "; lower --validation-size or raise --train-limit");
-        }
-        ImageSet.Split split = train.split(t.validationSize(), t.seed());
-        return new Splits(split.train(), split.validation(), data.test());
+    if (t.validationSize() >= train.size()) {
+      throw new IllegalArgumentException(
+          "validation_size "
+              + t.validationSize()
+              + " leaves no training images out of "
+              + train.size()
+              + "; lower --validation-size or raise --train-limit");
     }
+    ImageSet.Split split = train.split(t.validationSize(), t.seed());
+    return new Splits(split.train(), split.validation(), data.test());
+  }
 
-    /**
-     * Checks what only the data can tell (a batch larger than the training split, a batch that is
-     * not a whole number of routing groups), before a run directory is created.
-     *
-     * @throws IllegalArgumentException naming the option to change
-     */
-    public static void check(RunConfig config, Splits data) {
-        Trainer.check(config.model().groupImages(), config.train(), data.train().size());
-    }
+  /**
+   * Checks what only the data can tell (a batch larger than the training split, a batch that is not
+   * a whole number of routing groups), before a run directory is created.
+   *
+   * @throws IllegalArgumentException naming the option to change
+   */
+  public static void check(RunConfig config, Splits data) {
+    Trainer.check(config.model().groupImages(), config.train(), data.train().size());
+  }
 
-    /**
-     * Checks, reading only, that the run in {@code runDir} can be resumed: its {@code config.json}
-     * and the checkpoint that opening the run would keep (state, parameters, optimizer state), so
-     * that a damaged run is refused before its lock is taken or anything is repaired.
-     *
-     * @return the run's configuration
-     * @throws IOException naming the damaged file and what to do
-     */
-    public static RunConfig checkResumable(Path runDir) throws IOException {
-        RunConfig config = RunDir.readConfig(runDir.resolve(RunDir.CONFIG));
-        Path checkpoint = Checkpoint.readable(runDir);
-        if (Checkpoint.holdsParameters(checkpoint)) {
-            Checkpoint.stateOf(checkpoint);
-            try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-                VisionTransformer model = build(config, manager);
-                Checkpoint.loadParameters(checkpoint, model, manager);
-                AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
-                Checkpoint.loadOptimizerFrom(checkpoint, optimizer.stateLayout(),
-                        bytes -> optimizer.decodeState(bytes, manager));
-            }
-        }
-        return config;
+  /**
+   * Checks, reading only, that the run in {@code runDir} can be resumed: its {@code config.json}
+   * and the checkpoint that opening the run would keep (state, parameters, optimizer state), so
+   * that a damaged run is refused before its lock is taken or anything is repaired.
+   *
+   * @return the run's configuration
+   * @throws IOException naming the damaged file and what to do
+   */
+  public static RunConfig checkResumable(Path runDir) throws IOException {
+    RunConfig config = RunDir.readConfig(runDir.resolve(RunDir.CONFIG));
+    Path checkpoint = Checkpoint.readable(runDir);
+    if (Checkpoint.holdsParameters(checkpoint)) {
+      Checkpoint.stateOf(checkpoint);
+      try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+        VisionTransformer model = build(config, manager);
+        Checkpoint.loadParameters(checkpoint, model, manager);
+        AdamW optimizer =
+            new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
+        Checkpoint.loadOptimizerFrom(
+            checkpoint, optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
+      }
     }
+    return config;
+  }
 
-    /**
-     * Trains and evaluates in {@code runDir}, a new run (created there) or, with {@code resume}, the
-     * run there continued from its checkpoint. Holds the directory's lock meanwhile.
-     *
-     * @return the result written to {@code result.json}
-     */
-    public static RunResult run(RunConfig config, Splits data, Path runDir, boolean resume,
-            Trainer.Listener listener, PrintStream log) throws IOException {
-        try (RunDir dir = resume ? RunDir.open(runDir, "vimoe train --resume")
-                : RunDir.create(runDir, config, "vimoe train")) {
-            return run(resume ? dir.config() : config, data, null, dir, listener, log);
-        }
+  /**
+   * Trains and evaluates in {@code runDir}, a new run (created there) or, with {@code resume}, the
+   * run there continued from its checkpoint. Holds the directory's lock meanwhile.
+   *
+   * @return the result written to {@code result.json}
+   */
+  public static RunResult run(
+      RunConfig config,
+      Splits data,
+      Path runDir,
+      boolean resume,
+      Trainer.Listener listener,
+      PrintStream log)
+      throws IOException {
+    try (RunDir dir =
+        resume
+            ? RunDir.open(runDir, "vimoe train --resume")
+            : RunDir.create(runDir, config, "vimoe train")) {
+      return run(resume ? dir.config() : config, data, null, dir, listener, log);
     }
+  }
 
-    /**
-     * Trains and evaluates the run of the open directory {@code dir}, whose {@code config.json} is
-     * {@code config}: from its checkpoint when it has one, otherwise from step 0. The few-shot
-     * probe runs on {@code fewShot} (null: on the training dataset).
-     *
-     * @return the result written to {@code result.json}
-     */
-    public static RunResult run(RunConfig config, Splits data, FewShotData fewShot, RunDir dir,
-            Trainer.Listener listener, PrintStream log) throws IOException {
-        return run(config, data, fewShot, dir, listener, log, Devices.defaultDevice());
-    }
+  /**
+   * Trains and evaluates the run of the open directory {@code dir}, whose {@code config.json} is
+   * {@code config}: from its checkpoint when it has one, otherwise from step 0. The few-shot probe
+   * runs on {@code fewShot} (null: on the training dataset).
+   *
+   * @return the result written to {@code result.json}
+   */
+  public static RunResult run(
+      RunConfig config,
+      Splits data,
+      FewShotData fewShot,
+      RunDir dir,
+      Trainer.Listener listener,
+      PrintStream log)
+      throws IOException {
+    return run(config, data, fewShot, dir, listener, log, Devices.defaultDevice());
+  }
 
-    /**
-     * As {@link #run(RunConfig, Splits, FewShotData, RunDir, Trainer.Listener, PrintStream)}, on
-     * {@code device}: the model, the optimizer and every step's arrays live there.
-     */
-    public static RunResult run(RunConfig config, Splits data, FewShotData fewShot, RunDir dir,
-            Trainer.Listener listener, PrintStream log, Device device) throws IOException {
-        long started = System.nanoTime();
-        dir.repairs().forEach(r -> log.println("repaired " + dir.path() + ": " + r));
-        Optional<Checkpoint.State> checkpoint = dir.checkpoint();
-        CrashHook.reached("started");
-        try (Determinism mode = Determinism.enter(config.train().deterministic());
-                NDManager manager = NDManager.newBaseManager(device)) {
-            VisionTransformer model = build(config, manager);
-            AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
-            MetricsLog metrics = dir.metrics();
-            Checkpoint.State from = checkpoint.orElse(null);
-            if (from != null) {
-                Checkpoint.loadModel(dir.path(), model, manager);
-                Trainer.parameters(model).forEach(p -> p.getArray().setRequiresGradient(true));
-                Checkpoint.loadOptimizer(dir.path(), optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
-                metrics.truncateAfter(from.step());
-                log.printf("resuming %s after epoch %d of %d%n", dir.path(), from.epoch(), config.train().epochs());
-            } else {
-                metrics.truncateAfter(0);
-            }
-            Augmentation augmentation = new Augmentation(config.train().pad(), config.train().flip());
-            Trainer trainer = new Trainer(model, config.train(), data.train(), data.validation(), config.mean(),
-                    config.std(), augmentation);
-            List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, from, dir.path(), listener, metrics);
-            double trainSeconds = (from == null ? 0 : from.trainSeconds())
-                    + epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
-            long trainImages = (from == null ? 0 : from.trainImages())
-                    + (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
-            double lastValidation = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
-            EvalResult evaluation = Evaluation.evaluate(model, config, data.train(), data.validation(), data.test(),
-                    lastValidation, fewShot, manager, log);
-            CrashHook.reached("result-1");
-            RunResult result = RunResult.of(config.model().router().router(), config.train().seed(),
-                    config.train().epochs(), evaluation, trainSeconds > 0 ? trainImages / trainSeconds : null,
-                    (from == null ? 0 : from.elapsedSeconds()) + (System.nanoTime() - started) / 1e9);
-            dir.writeResult(result);
-            return result;
-        }
+  /**
+   * As {@link #run(RunConfig, Splits, FewShotData, RunDir, Trainer.Listener, PrintStream)}, on
+   * {@code device}: the model, the optimizer and every step's arrays live there.
+   */
+  public static RunResult run(
+      RunConfig config,
+      Splits data,
+      FewShotData fewShot,
+      RunDir dir,
+      Trainer.Listener listener,
+      PrintStream log,
+      Device device)
+      throws IOException {
+    long started = System.nanoTime();
+    dir.repairs().forEach(r -> log.println("repaired " + dir.path() + ": " + r));
+    Optional<Checkpoint.State> checkpoint = dir.checkpoint();
+    CrashHook.reached("started");
+    try (Determinism mode = Determinism.enter(config.train().deterministic());
+        NDManager manager = NDManager.newBaseManager(device)) {
+      VisionTransformer model = build(config, manager);
+      AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
+      MetricsLog metrics = dir.metrics();
+      Checkpoint.State from = checkpoint.orElse(null);
+      if (from != null) {
+        Checkpoint.loadModel(dir.path(), model, manager);
+        Trainer.parameters(model).forEach(p -> p.getArray().setRequiresGradient(true));
+        Checkpoint.loadOptimizer(
+            dir.path(), optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
+        metrics.truncateAfter(from.step());
+        log.printf(
+            "resuming %s after epoch %d of %d%n",
+            dir.path(), from.epoch(), config.train().epochs());
+      } else {
+        metrics.truncateAfter(0);
+      }
+      Augmentation augmentation = new Augmentation(config.train().pad(), config.train().flip());
+      Trainer trainer =
+          new Trainer(
+              model,
+              config.train(),
+              data.train(),
+              data.validation(),
+              config.mean(),
+              config.std(),
+              augmentation);
+      List<Trainer.EpochSummary> epochs =
+          trainer.fit(manager, optimizer, from, dir.path(), listener, metrics);
+      double trainSeconds =
+          (from == null ? 0 : from.trainSeconds())
+              + epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
+      long trainImages =
+          (from == null ? 0 : from.trainImages())
+              + (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
+      double lastValidation =
+          epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
+      EvalResult evaluation =
+          Evaluation.evaluate(
+              model,
+              config,
+              data.train(),
+              data.validation(),
+              data.test(),
+              lastValidation,
+              fewShot,
+              manager,
+              log);
+      CrashHook.reached("result-1");
+      RunResult result =
+          RunResult.of(
+              config.model().router().router(),
+              config.train().seed(),
+              config.train().epochs(),
+              evaluation,
+              trainSeconds > 0 ? trainImages / trainSeconds : null,
+              (from == null ? 0 : from.elapsedSeconds()) + (System.nanoTime() - started) / 1e9);
+      dir.writeResult(result);
+      return result;
     }
+  }
 
-    /** Builds the model of a configuration and initialises it with the run's seed. */
-    public static VisionTransformer build(RunConfig config, NDManager manager) {
-        var m = config.model();
-        Engine.getInstance().setRandomSeed((int) Trainer.mix(config.train().seed(), 0));
-        VisionTransformer model = new VisionTransformer(m);
-        model.initialize(manager, DataType.FLOAT32,
-                new Shape(m.groupImages(), m.channels(), m.imageSize(), m.imageSize()));
-        return model;
-    }
+  /** Builds the model of a configuration and initialises it with the run's seed. */
+  public static VisionTransformer build(RunConfig config, NDManager manager) {
+    var m = config.model();
+    Engine.getInstance().setRandomSeed((int) Trainer.mix(config.train().seed(), 0));
+    VisionTransformer model = new VisionTransformer(m);
+    model.initialize(
+        manager,
+        DataType.FLOAT32,
+        new Shape(m.groupImages(), m.channels(), m.imageSize(), m.imageSize()));
+    return model;
+  }
 }

@@ -18,61 +18,64 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 class HelpTextTest {
 
-    @Test
-    void everyHelpLineFormats() {
-        List<String> bad = new ArrayList<>();
-        int lines = walk(new CommandLine(new Main()), bad);
-        assertTrue(lines > 50, "the walk must see the options' descriptions; it saw " + lines);
-        assertEquals(List.of(), bad, "help lines that do not format (write %% for a percent sign)");
-    }
+  @Test
+  void everyHelpLineFormats() {
+    List<String> bad = new ArrayList<>();
+    int lines = walk(new CommandLine(new Main()), bad);
+    assertTrue(lines > 50, "the walk must see the options' descriptions; it saw " + lines);
+    assertEquals(List.of(), bad, "help lines that do not format (write %% for a percent sign)");
+  }
 
-    /** Checks the raw annotation text (picocli's model answers it already formatted) of a command, its mixins and subcommands. */
-    private static int walk(CommandLine cli, List<String> bad) {
-        CommandSpec spec = cli.getCommandSpec();
-        List<Object> owners = new ArrayList<>(List.of(spec.userObject()));
-        spec.mixins().values().forEach(m -> owners.add(m.userObject()));
-        List<String> text = new ArrayList<>();
-        for (Object owner : owners) {
-            for (Class<?> c = owner.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
-                CommandLine.Command command = c.getAnnotation(CommandLine.Command.class);
-                if (command != null) {
-                    text.addAll(List.of(command.description()));
-                }
-                for (Field f : c.getDeclaredFields()) {
-                    CommandLine.Option option = f.getAnnotation(CommandLine.Option.class);
-                    CommandLine.Parameters parameters = f.getAnnotation(CommandLine.Parameters.class);
-                    if (option != null) {
-                        text.addAll(List.of(option.description()));
-                    }
-                    if (parameters != null) {
-                        text.addAll(List.of(parameters.description()));
-                    }
-                }
-            }
+  /**
+   * Checks the raw annotation text (picocli's model answers it already formatted) of a command, its
+   * mixins and subcommands.
+   */
+  private static int walk(CommandLine cli, List<String> bad) {
+    CommandSpec spec = cli.getCommandSpec();
+    List<Object> owners = new ArrayList<>(List.of(spec.userObject()));
+    spec.mixins().values().forEach(m -> owners.add(m.userObject()));
+    List<String> text = new ArrayList<>();
+    for (Object owner : owners) {
+      for (Class<?> c = owner.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+        CommandLine.Command command = c.getAnnotation(CommandLine.Command.class);
+        if (command != null) {
+          text.addAll(List.of(command.description()));
         }
-        for (String line : text) {
-            try {
-                String.format(line);
-            } catch (IllegalFormatException e) {
-                bad.add(spec.qualifiedName() + ": " + line);
-            }
+        for (Field f : c.getDeclaredFields()) {
+          CommandLine.Option option = f.getAnnotation(CommandLine.Option.class);
+          CommandLine.Parameters parameters = f.getAnnotation(CommandLine.Parameters.class);
+          if (option != null) {
+            text.addAll(List.of(option.description()));
+          }
+          if (parameters != null) {
+            text.addAll(List.of(parameters.description()));
+          }
         }
-        int seen = text.size();
-        for (CommandLine sub : cli.getSubcommands().values()) {
-            seen += walk(sub, bad);
-        }
-        return seen;
+      }
     }
+    for (String line : text) {
+      try {
+        String.format(line);
+      } catch (IllegalFormatException e) {
+        bad.add(spec.qualifiedName() + ": " + line);
+      }
+    }
+    int seen = text.size();
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      seen += walk(sub, bad);
+    }
+    return seen;
+  }
 
-    @Test
-    void everyCommandAnswersHelp() {
-        for (String command : new CommandLine(new Main()).getSubcommands().keySet()) {
-            if (command.equals("help")) {
-                continue;
-            }
-            CliRunner.Result r = CliRunner.run("", command, "--help");
-            assertEquals(0, r.status(), command);
-            assertTrue(r.out().startsWith("Usage: vimoe " + command), command + ": " + r.out());
-        }
+  @Test
+  void everyCommandAnswersHelp() {
+    for (String command : new CommandLine(new Main()).getSubcommands().keySet()) {
+      if (command.equals("help")) {
+        continue;
+      }
+      CliRunner.Result r = CliRunner.run("", command, "--help");
+      assertEquals(0, r.status(), command);
+      assertTrue(r.out().startsWith("Usage: vimoe " + command), command + ": " + r.out());
     }
+  }
 }

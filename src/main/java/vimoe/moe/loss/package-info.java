@@ -1,2 +1,4 @@
-/** Auxiliary losses of the routers (importance, load, z-loss) as small pure functions of NDArrays. */
+/**
+ * Auxiliary losses of the routers (importance, load, z-loss) as small pure functions of NDArrays.
+ */
 package vimoe.moe.loss;

@@ -10,28 +10,36 @@ import java.util.function.Function;
  *
  * @param name the identifier used on the command line, in configs and in {@code route}
  * @param family the router family
- * @param score what a sparse router ranks by when it fills slots; {@code null} for {@code soft}
- *     and {@code dense}
+ * @param score what a sparse router ranks by when it fills slots; {@code null} for {@code soft} and
+ *     {@code dense}
  * @param input the logits the router takes, which say what the MoE layer learns to produce them
  * @param selects one line on what is selected, e.g. "top-K experts per token by softmax gates"
  * @param paper the paper that introduced it, with its arXiv number
- * @param options the JSON names of the options that apply to it, in the order of
- *     {@link RouterSpec#OPTION_NAMES}; every other option keeps its common default
- * @param defaults the options whose default for this router differs from the common one
- *     ({@link RouterSpec#of(String)})
+ * @param options the JSON names of the options that apply to it, in the order of {@link
+ *     RouterSpec#OPTION_NAMES}; every other option keeps its common default
+ * @param defaults the options whose default for this router differs from the common one ({@link
+ *     RouterSpec#of(String)})
  * @param factory builds the router for a spec; {@code null} for {@code dense}, which has none
  */
-public record RouterInfo(String name, Family family, SelectionScore score, RouterInput input, String selects,
-        String paper, List<String> options, Map<String, Object> defaults, Function<RouterSpec, Router> factory) {
+public record RouterInfo(
+    String name,
+    Family family,
+    SelectionScore score,
+    RouterInput input,
+    String selects,
+    String paper,
+    List<String> options,
+    Map<String, Object> defaults,
+    Function<RouterSpec, Router> factory) {
 
-    /** Copies the collections: an entry is immutable. */
-    public RouterInfo {
-        options = List.copyOf(options);
-        defaults = Map.copyOf(defaults);
-    }
+  /** Copies the collections: an entry is immutable. */
+  public RouterInfo {
+    options = List.copyOf(options);
+    defaults = Map.copyOf(defaults);
+  }
 
-    /** Whether the router takes training noise on its logits (then its default sigma is 1). */
-    public boolean noisy() {
-        return options.contains("noise_std");
-    }
+  /** Whether the router takes training noise on its logits (then its default sigma is 1). */
+  public boolean noisy() {
+    return options.contains("noise_std");
+  }
 }

@@ -12,8 +12,8 @@ import ai.djl.ndarray.NDArray;
  */
 public record RouterLogits(NDArray clean, NDArray noisy, double noiseStd) {
 
-    /** Logits without noise, as in inference and in {@code route}. */
-    public static RouterLogits of(NDArray logits) {
-        return new RouterLogits(logits, logits, 0);
-    }
+  /** Logits without noise, as in inference and in {@code route}. */
+  public static RouterLogits of(NDArray logits) {
+    return new RouterLogits(logits, logits, 0);
+  }
 }

@@ -11,61 +11,61 @@ import ai.djl.ndarray.NDManager;
  */
 public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
 
-    /** G, the number of groups. */
-    int groups();
+  /** G, the number of groups. */
+  int groups();
 
-    /** S, tokens per group. */
-    int tokens();
+  /** S, tokens per group. */
+  int tokens();
 
-    /** E, the number of experts. */
-    int experts();
+  /** E, the number of experts. */
+  int experts();
 
-    /** C, slots per expert per group. */
-    int capacity();
+  /** C, slots per expert per group. */
+  int capacity();
 
-    /**
-     * Expert inputs {@code Xe[e,c,:] = sum_s Dsp[s,e,c] X[s,:]} for every group.
-     *
-     * @param x tokens, (G, S, D)
-     * @return expert inputs, (E, G*C, D), slot c of group g at row {@code g*C + c}
-     */
-    NDArray dispatch(NDArray x);
+  /**
+   * Expert inputs {@code Xe[e,c,:] = sum_s Dsp[s,e,c] X[s,:]} for every group.
+   *
+   * @param x tokens, (G, S, D)
+   * @return expert inputs, (E, G*C, D), slot c of group g at row {@code g*C + c}
+   */
+  NDArray dispatch(NDArray x);
 
-    /**
-     * Layer output {@code Y[s,:] = sum_{e,c} Cmb[s,e,c] Ye[e,c,:]} for every group.
-     *
-     * @param expertOutputs (E, G*C, D), laid out as {@link #dispatch} returns
-     * @return (G, S, D)
-     */
-    NDArray combine(NDArray expertOutputs);
+  /**
+   * Layer output {@code Y[s,:] = sum_{e,c} Cmb[s,e,c] Ye[e,c,:]} for every group.
+   *
+   * @param expertOutputs (E, G*C, D), laid out as {@link #dispatch} returns
+   * @return (G, S, D)
+   */
+  NDArray combine(NDArray expertOutputs);
 
-    /** The weighted auxiliary loss, a scalar; 0 where the router has none. */
-    NDArray auxLoss();
+  /** The weighted auxiliary loss, a scalar; 0 where the router has none. */
+  NDArray auxLoss();
 
-    /**
-     * The routing metrics of ROUTING.md, averaged over the groups. They are reduced on the plan's
-     * device and read back here, so call this only when they are wanted (it waits for the device).
-     */
-    RoutingMetrics metrics();
+  /**
+   * The routing metrics of ROUTING.md, averaged over the groups. They are reduced on the plan's
+   * device and read back here, so call this only when they are wanted (it waits for the device).
+   */
+  RoutingMetrics metrics();
 
-    /**
-     * Keeps the small tensors that {@link #metrics()} reads alive in {@code owner}, beyond the
-     * manager or scope of the step that made the plan, so metrics can be asked for after the step.
-     * Detached aliases only: no computation, no copy. The dense views need the step's tensors.
-     */
-    void retainForMetrics(NDManager owner);
+  /**
+   * Keeps the small tensors that {@link #metrics()} reads alive in {@code owner}, beyond the
+   * manager or scope of the step that made the plan, so metrics can be asked for after the step.
+   * Detached aliases only: no computation, no copy. The dense views need the step's tensors.
+   */
+  void retainForMetrics(NDManager owner);
 
-    /**
-     * The expert that processed each token, (G, S): for a sparse plan the expert of the token's
-     * slot with the largest combine weight (its gate), -1 for a dropped token; for Soft MoE the
-     * expert whose slots take the largest share of the token's dispatch weight (sum over c of
-     * Dsp[s,e,c]). Ties go to the lower expert. Reads back to the host, like {@link #metrics()}.
-     */
-    int[][] dominantExpert();
+  /**
+   * The expert that processed each token, (G, S): for a sparse plan the expert of the token's slot
+   * with the largest combine weight (its gate), -1 for a dropped token; for Soft MoE the expert
+   * whose slots take the largest share of the token's dispatch weight (sum over c of Dsp[s,e,c]).
+   * Ties go to the lower expert. Reads back to the host, like {@link #metrics()}.
+   */
+  int[][] dominantExpert();
 
-    /** Dsp materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
-    double[][][][] denseDispatch();
+  /** Dsp materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
+  double[][][][] denseDispatch();
 
-    /** Cmb materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
-    double[][][][] denseCombine();
+  /** Cmb materialised as (G, S, E, C) doubles, for inspection, tests and {@code route}. */
+  double[][][][] denseCombine();
 }

@@ -12,29 +12,30 @@ import ai.djl.ndarray.types.Shape;
  */
 final class TokenChoiceRouter extends SparseRouter {
 
-    TokenChoiceRouter(RouterSpec spec, SelectionScore score) {
-        super(spec, score);
-    }
+  TokenChoiceRouter(RouterSpec spec, SelectionScore score) {
+    super(spec, score);
+  }
 
-    @Override
-    GroupSlots select(double[][] scores, int capacity) {
-        return SlotFilling.tokenChoice(scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
-    }
+  @Override
+  GroupSlots select(double[][] scores, int capacity) {
+    return SlotFilling.tokenChoice(
+        scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
+  }
 
-    @Override
-    DeviceSelection.Selection select(NDArray scores, int capacity) {
-        return DeviceSelection.tokenChoice(scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
-    }
+  @Override
+  DeviceSelection.Selection select(NDArray scores, int capacity) {
+    return DeviceSelection.tokenChoice(
+        scores, score.positiveOnly(), spec.k(), capacity, spec.batchPriority());
+  }
 
-    @Override
-    DeviceSelection.Selection select(double[] scores, Shape shape, int capacity, NDManager manager) {
-        return HostSelection.tokenChoice(scores, shape, score.positiveOnly(), spec.k(), capacity, spec.batchPriority(),
-                manager);
-    }
+  @Override
+  DeviceSelection.Selection select(double[] scores, Shape shape, int capacity, NDManager manager) {
+    return HostSelection.tokenChoice(
+        scores, shape, score.positiveOnly(), spec.k(), capacity, spec.batchPriority(), manager);
+  }
 
-    @Override
-    int k() {
-        return spec.k();
-    }
-
+  @Override
+  int k() {
+    return spec.k();
+  }
 }

@@ -16,74 +16,97 @@ import org.junit.jupiter.api.Test;
 /**
  * The batched host scores that a CPU routes by ({@link SelectionScore#onHost}: flat (G, S, E)
  * arrays, groups in parallel, Sinkhorn on the plan or in the log domain, k-sparse OT with the
- * selection of the kept entries only) are, bit for bit, the per-group float64 reference
- * ({@link SelectionScore#of}: {@link Sinkhorn#plan}, {@link SparseTransport#columnSparse},
- * {@link SparseTransport#rowSparse}) on the same numbers.
+ * selection of the kept entries only) are, bit for bit, the per-group float64 reference ({@link
+ * SelectionScore#of}: {@link Sinkhorn#plan}, {@link SparseTransport#columnSparse}, {@link
+ * SparseTransport#rowSparse}) on the same numbers.
  */
 class HostScoresTest {
-    private static final SelectionScore[] COMPUTED = {
-        SelectionScore.SINKHORN, SelectionScore.SPARSE_OT_ROWS, SelectionScore.SPARSE_OT_COLUMNS,
-    };
+  private static final SelectionScore[] COMPUTED = {
+    SelectionScore.SINKHORN, SelectionScore.SPARSE_OT_ROWS, SelectionScore.SPARSE_OT_COLUMNS,
+  };
 
-    /**
-     * Random shapes, K, capacity and logits; a logit scale of 200 gives Sinkhorn a spread above the
-     * plan's limit (the log domain), ties come from logits rounded to quarters.
-     */
-    @Property(tries = 200)
-    void hostScoresEqualTheReference(@ForAll @IntRange(min = 0, max = 2) int kind,
-            @ForAll @IntRange(min = 1, max = 3) int groups, @ForAll @IntRange(min = 1, max = 24) int tokens,
-            @ForAll @IntRange(min = 1, max = 8) int experts, @ForAll boolean float32, @ForAll boolean tied,
-            @ForAll long seed) {
-        Random rnd = new Random(seed);
-        SelectionScore score = COMPUTED[kind];
-        double scale = rnd.nextBoolean() ? 1 : 200;
-        boolean expertChoice = score == SelectionScore.SPARSE_OT_COLUMNS;
-        int k = expertChoice ? 1 : 1 + rnd.nextInt(experts);
-        RouterSpec spec = RouterSpec.of(expertChoice ? "sparse-ot-ec" : "sparse-ot-tc").toBuilder().k(k).sinkhornEpsilon(rnd.nextBoolean() ? 1 : 0.5).build();
-        int capacity = 1 + rnd.nextInt(tokens);
-        double[] flat = new double[groups * tokens * experts];
-        for (int i = 0; i < flat.length; i++) {
-            double x = rnd.nextGaussian() * scale;
-            flat[i] = tied ? Math.round(x * 4) / 4.0 : x;
-        }
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray logits = m.create(flat, new Shape(groups, tokens, experts))
-                    .toType(float32 ? DataType.FLOAT32 : DataType.FLOAT64, false);
-            NDArray gates = logits.softmax(2);
-            double[] host = score.onHost(gates, logits, spec, capacity);
-            double[] g = gates.toType(DataType.FLOAT64, false).toDoubleArray();
-            double[] l = logits.toType(DataType.FLOAT64, false).toDoubleArray();
-            String what = String.format("%s G=%d S=%d E=%d K=%d C=%d eps=%s scale=%s float32=%s seed=%d", score,
-                    groups, tokens, experts, k, capacity, spec.sinkhornEpsilon(), scale, float32, seed);
-            for (int group = 0; group < groups; group++) {
-                double[][] expected = score.of(block(g, group, tokens, experts), block(l, group, tokens, experts),
-                        spec, capacity);
-                for (int s = 0; s < tokens; s++) {
-                    double[] row = new double[experts];
-                    System.arraycopy(host, (group * tokens + s) * experts, row, 0, experts);
-                    assertArrayEquals(expected[s], row, 0.0, what + ": group " + group + " token " + s);
-                }
-            }
-        }
+  /**
+   * Random shapes, K, capacity and logits; a logit scale of 200 gives Sinkhorn a spread above the
+   * plan's limit (the log domain), ties come from logits rounded to quarters.
+   */
+  @Property(tries = 200)
+  void hostScoresEqualTheReference(
+      @ForAll @IntRange(min = 0, max = 2) int kind,
+      @ForAll @IntRange(min = 1, max = 3) int groups,
+      @ForAll @IntRange(min = 1, max = 24) int tokens,
+      @ForAll @IntRange(min = 1, max = 8) int experts,
+      @ForAll boolean float32,
+      @ForAll boolean tied,
+      @ForAll long seed) {
+    Random rnd = new Random(seed);
+    SelectionScore score = COMPUTED[kind];
+    double scale = rnd.nextBoolean() ? 1 : 200;
+    boolean expertChoice = score == SelectionScore.SPARSE_OT_COLUMNS;
+    int k = expertChoice ? 1 : 1 + rnd.nextInt(experts);
+    RouterSpec spec =
+        RouterSpec.of(expertChoice ? "sparse-ot-ec" : "sparse-ot-tc").toBuilder()
+            .k(k)
+            .sinkhornEpsilon(rnd.nextBoolean() ? 1 : 0.5)
+            .build();
+    int capacity = 1 + rnd.nextInt(tokens);
+    double[] flat = new double[groups * tokens * experts];
+    for (int i = 0; i < flat.length; i++) {
+      double x = rnd.nextGaussian() * scale;
+      flat[i] = tied ? Math.round(x * 4) / 4.0 : x;
     }
-
-    /** Non-finite inputs give no host score, so that the tensor program carries the NaN to the loss. */
-    @Test
-    void nonFiniteInputsGiveNoHostScore() {
-        RouterSpec spec = RouterSpec.of("sinkhorn-ec");
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray logits = m.create(new float[] {0, Float.NaN, 1, 2}, new Shape(1, 2, 2));
-            for (SelectionScore score : COMPUTED) {
-                assertNull(score.onHost(logits.softmax(2), logits, spec, 1), score.toString());
-            }
-        }
-    }
-
-    private static double[][] block(double[] flat, int group, int tokens, int experts) {
-        double[][] out = new double[tokens][experts];
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray logits =
+          m.create(flat, new Shape(groups, tokens, experts))
+              .toType(float32 ? DataType.FLOAT32 : DataType.FLOAT64, false);
+      NDArray gates = logits.softmax(2);
+      double[] host = score.onHost(gates, logits, spec, capacity);
+      double[] g = gates.toType(DataType.FLOAT64, false).toDoubleArray();
+      double[] l = logits.toType(DataType.FLOAT64, false).toDoubleArray();
+      String what =
+          String.format(
+              "%s G=%d S=%d E=%d K=%d C=%d eps=%s scale=%s float32=%s seed=%d",
+              score,
+              groups,
+              tokens,
+              experts,
+              k,
+              capacity,
+              spec.sinkhornEpsilon(),
+              scale,
+              float32,
+              seed);
+      for (int group = 0; group < groups; group++) {
+        double[][] expected =
+            score.of(
+                block(g, group, tokens, experts), block(l, group, tokens, experts), spec, capacity);
         for (int s = 0; s < tokens; s++) {
-            System.arraycopy(flat, (group * tokens + s) * experts, out[s], 0, experts);
+          double[] row = new double[experts];
+          System.arraycopy(host, (group * tokens + s) * experts, row, 0, experts);
+          assertArrayEquals(expected[s], row, 0.0, what + ": group " + group + " token " + s);
         }
-        return out;
+      }
     }
+  }
+
+  /**
+   * Non-finite inputs give no host score, so that the tensor program carries the NaN to the loss.
+   */
+  @Test
+  void nonFiniteInputsGiveNoHostScore() {
+    RouterSpec spec = RouterSpec.of("sinkhorn-ec");
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray logits = m.create(new float[] {0, Float.NaN, 1, 2}, new Shape(1, 2, 2));
+      for (SelectionScore score : COMPUTED) {
+        assertNull(score.onHost(logits.softmax(2), logits, spec, 1), score.toString());
+      }
+    }
+  }
+
+  private static double[][] block(double[] flat, int group, int tokens, int experts) {
+    double[][] out = new double[tokens][experts];
+    for (int s = 0; s < tokens; s++) {
+      System.arraycopy(flat, (group * tokens + s) * experts, out[s], 0, experts);
+    }
+    return out;
+  }
 }

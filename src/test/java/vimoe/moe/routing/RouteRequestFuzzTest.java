@@ -21,29 +21,29 @@ import vimoe.Mutations;
  * nothing else may escape.
  */
 class RouteRequestFuzzTest {
-    private static final List<String> EXAMPLES = List.of(
-            "examples/softmax-ec.json", "examples/soft.json", "examples/softmax-tc-k2.json");
+  private static final List<String> EXAMPLES =
+      List.of("examples/softmax-ec.json", "examples/soft.json", "examples/softmax-tc-k2.json");
 
-    @Property(tries = 1500)
-    void damagedRequestsParseOrAreRefusedInOneLine(@ForAll long seed, @ForAll @IntRange(max = 2) int example)
-            throws IOException {
-        byte[] request = Files.readAllBytes(Path.of(EXAMPLES.get(example)));
-        parsesOrRefuses(Mutations.mutate(request, seed));
-    }
+  @Property(tries = 1500)
+  void damagedRequestsParseOrAreRefusedInOneLine(
+      @ForAll long seed, @ForAll @IntRange(max = 2) int example) throws IOException {
+    byte[] request = Files.readAllBytes(Path.of(EXAMPLES.get(example)));
+    parsesOrRefuses(Mutations.mutate(request, seed));
+  }
 
-    @Property(tries = 300)
-    void randomBytesAreRefusedInOneLine(@ForAll @Size(max = 200) byte[] bytes) {
-        parsesOrRefuses(bytes);
-    }
+  @Property(tries = 300)
+  void randomBytesAreRefusedInOneLine(@ForAll @Size(max = 200) byte[] bytes) {
+    parsesOrRefuses(bytes);
+  }
 
-    private static void parsesOrRefuses(byte[] bytes) {
-        try {
-            RouteRequest.parse(new ByteArrayInputStream(bytes));
-        } catch (RouteRequest.BadRequest e) {
-            assertFalse(e.getMessage() == null || e.getMessage().isBlank(), "a message");
-            assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
-        } catch (Throwable t) {
-            fail("only BadRequest may escape the route parser, got " + t, t);
-        }
+  private static void parsesOrRefuses(byte[] bytes) {
+    try {
+      RouteRequest.parse(new ByteArrayInputStream(bytes));
+    } catch (RouteRequest.BadRequest e) {
+      assertFalse(e.getMessage() == null || e.getMessage().isBlank(), "a message");
+      assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+    } catch (Throwable t) {
+      fail("only BadRequest may escape the route parser, got " + t, t);
     }
+  }
 }

@@ -11,48 +11,56 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Defaults of ROUTING.md and validation messages that name the bad value. */
 class RouterSpecTest {
 
-    @Test
-    void defaultsFollowRoutingMd() {
-        RouterSpec tc = RouterSpec.of("softmax-tc");
-        assertEquals(1, tc.k());
-        assertEquals(1.0, tc.capacityFactor());
-        assertEquals(Rounding.CEIL, tc.capacityRounding());
-        assertEquals(1, tc.capacityMultipleOf());
-        assertTrue(tc.batchPriority());
-        assertEquals(1.0, tc.noiseStd());
-        assertEquals(0.005, tc.importanceWeight());
-        assertEquals(0.005, tc.loadWeight());
-        assertEquals(0.0, tc.zLossWeight());
-        RouterSpec sinkhorn = RouterSpec.of("sinkhorn-tc");
-        assertEquals(1.0, sinkhorn.noiseStd());
-        assertEquals(0.0, sinkhorn.importanceWeight());
-        assertEquals(1.0, sinkhorn.sinkhornEpsilon());
-        assertEquals(20, sinkhorn.sinkhornIterations());
-        RouterSpec ot = RouterSpec.of("sparse-ot-ec");
-        assertEquals(0.0, ot.noiseStd());
-        assertEquals(20, ot.otIterations());
-        assertEquals(0.01, ot.otLearningRate());
-        assertEquals(1.0, RouterSpec.of("softmax-ec").noiseStd());
-        assertEquals(1.0, RouterSpec.of("sinkhorn-ec").noiseStd());
-        assertEquals(0.0, RouterSpec.of("soft").noiseStd());
-        assertEquals(null, RouterSpec.of("soft").slots());
-    }
+  @Test
+  void defaultsFollowRoutingMd() {
+    RouterSpec tc = RouterSpec.of("softmax-tc");
+    assertEquals(1, tc.k());
+    assertEquals(1.0, tc.capacityFactor());
+    assertEquals(Rounding.CEIL, tc.capacityRounding());
+    assertEquals(1, tc.capacityMultipleOf());
+    assertTrue(tc.batchPriority());
+    assertEquals(1.0, tc.noiseStd());
+    assertEquals(0.005, tc.importanceWeight());
+    assertEquals(0.005, tc.loadWeight());
+    assertEquals(0.0, tc.zLossWeight());
+    RouterSpec sinkhorn = RouterSpec.of("sinkhorn-tc");
+    assertEquals(1.0, sinkhorn.noiseStd());
+    assertEquals(0.0, sinkhorn.importanceWeight());
+    assertEquals(1.0, sinkhorn.sinkhornEpsilon());
+    assertEquals(20, sinkhorn.sinkhornIterations());
+    RouterSpec ot = RouterSpec.of("sparse-ot-ec");
+    assertEquals(0.0, ot.noiseStd());
+    assertEquals(20, ot.otIterations());
+    assertEquals(0.01, ot.otLearningRate());
+    assertEquals(1.0, RouterSpec.of("softmax-ec").noiseStd());
+    assertEquals(1.0, RouterSpec.of("sinkhorn-ec").noiseStd());
+    assertEquals(0.0, RouterSpec.of("soft").noiseStd());
+    assertEquals(null, RouterSpec.of("soft").slots());
+  }
 
-    @Test
-    void optionsRoundTripByJsonName() {
-        RouterSpec spec = RouterSpec.of("softmax-tc").toBuilder()
-                .option("k", 2).option("capacity_factor", 1.25).option("capacity_rounding", "round")
-                .option("capacity_multiple_of", 4).option("batch_priority", false).option("normalize_gates", true)
-                .option("z_loss_weight", 0.001).build();
-        assertEquals(2, spec.k());
-        assertEquals(Rounding.ROUND, spec.capacityRounding());
-        RouterSpec.Builder again = RouterSpec.of("softmax-tc").toBuilder();
-        spec.options().forEach(again::option);
-        assertEquals(spec, again.build());
-    }
+  @Test
+  void optionsRoundTripByJsonName() {
+    RouterSpec spec =
+        RouterSpec.of("softmax-tc").toBuilder()
+            .option("k", 2)
+            .option("capacity_factor", 1.25)
+            .option("capacity_rounding", "round")
+            .option("capacity_multiple_of", 4)
+            .option("batch_priority", false)
+            .option("normalize_gates", true)
+            .option("z_loss_weight", 0.001)
+            .build();
+    assertEquals(2, spec.k());
+    assertEquals(Rounding.ROUND, spec.capacityRounding());
+    RouterSpec.Builder again = RouterSpec.of("softmax-tc").toBuilder();
+    spec.options().forEach(again::option);
+    assertEquals(spec, again.build());
+  }
 
-    @ParameterizedTest(name = "{0}={1}")
-    @CsvSource(delimiter = '|', value = {
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
         "capacity_factor      | -1.0  | softmax-tc   | capacity_factor must be > 0, got -1.0",
         "capacity_factor      | 0     | softmax-ec   | capacity_factor must be > 0, got 0.0",
         "k                    | 0     | softmax-tc   | k must be >= 1, got 0",
@@ -68,28 +76,43 @@ class RouterSpecTest {
         "importance_weight    | -1    | softmax-tc   | importance_weight must be >= 0, got -1.0",
         "slots                | 0     | soft         | slots must be >= 1, got 0",
         "slots                | 2     | softmax-ec   | slots applies to the soft router only",
-    })
-    void badValuesAreNamed(String option, double value, String router, String message) {
-        Object boxed = value == Math.rint(value) && !option.contains("factor") && !option.contains("std")
-                && !option.contains("rate") && !option.contains("weight") && !option.contains("epsilon")
-                ? (Object) (int) value : (Object) value;
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> RouterSpec.of(router).toBuilder().option(option, boxed).build());
-        assertTrue(e.getMessage().startsWith(message), e.getMessage());
-    }
+      })
+  void badValuesAreNamed(String option, double value, String router, String message) {
+    Object boxed =
+        value == Math.rint(value)
+                && !option.contains("factor")
+                && !option.contains("std")
+                && !option.contains("rate")
+                && !option.contains("weight")
+                && !option.contains("epsilon")
+            ? (Object) (int) value
+            : (Object) value;
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RouterSpec.of(router).toBuilder().option(option, boxed).build());
+    assertTrue(e.getMessage().startsWith(message), e.getMessage());
+  }
 
-    @Test
-    void unknownNamesAreListed() {
-        var router = assertThrows(IllegalArgumentException.class, () -> RouterSpec.of("top2"));
-        assertTrue(router.getMessage().contains("softmax-tc, sinkhorn-tc"), router.getMessage());
-        var option = assertThrows(IllegalArgumentException.class,
-                () -> RouterSpec.of("soft").toBuilder().option("capacity", 1));
-        assertTrue(option.getMessage().contains("unknown option \"capacity\""), option.getMessage());
-        var type = assertThrows(IllegalArgumentException.class,
-                () -> RouterSpec.of("soft").toBuilder().option("capacity_factor", "big"));
-        assertEquals("capacity_factor must be a number, got \"big\"", type.getMessage());
-        var rounding = assertThrows(IllegalArgumentException.class,
-                () -> RouterSpec.of("soft").toBuilder().option("capacity_rounding", "floor"));
-        assertEquals("capacity_rounding must be \"ceil\" or \"round\", got \"floor\"", rounding.getMessage());
-    }
+  @Test
+  void unknownNamesAreListed() {
+    var router = assertThrows(IllegalArgumentException.class, () -> RouterSpec.of("top2"));
+    assertTrue(router.getMessage().contains("softmax-tc, sinkhorn-tc"), router.getMessage());
+    var option =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RouterSpec.of("soft").toBuilder().option("capacity", 1));
+    assertTrue(option.getMessage().contains("unknown option \"capacity\""), option.getMessage());
+    var type =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RouterSpec.of("soft").toBuilder().option("capacity_factor", "big"));
+    assertEquals("capacity_factor must be a number, got \"big\"", type.getMessage());
+    var rounding =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RouterSpec.of("soft").toBuilder().option("capacity_rounding", "floor"));
+    assertEquals(
+        "capacity_rounding must be \"ceil\" or \"round\", got \"floor\"", rounding.getMessage());
+  }
 }

@@ -20,39 +20,39 @@ import org.junit.jupiter.api.Test;
  */
 class ScalarsTest {
 
-    static double[] gradientAfterGarbage(BiFunction<NDArray, Double, NDArray> times) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.ones(new Shape(64));
-            x.setRequiresGradient(true);
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray y = times.apply(x, 3.0).sum();
-                List<ByteBuffer> junk = new ArrayList<>();
-                for (int round = 0; round < 20; round++) {
-                    System.gc();
-                    for (int i = 0; i < 200; i++) {
-                        ByteBuffer b = ByteBuffer.allocateDirect(4);
-                        b.putFloat(0, Float.NaN);
-                        junk.add(b);
-                    }
-                }
-                gc.backward(y);
-            }
-            float[] g = x.getGradient().toFloatArray();
-            double[] out = new double[g.length];
-            for (int i = 0; i < g.length; i++) {
-                out[i] = g[i];
-            }
-            return out;
+  static double[] gradientAfterGarbage(BiFunction<NDArray, Double, NDArray> times) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray x = m.ones(new Shape(64));
+      x.setRequiresGradient(true);
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray y = times.apply(x, 3.0).sum();
+        List<ByteBuffer> junk = new ArrayList<>();
+        for (int round = 0; round < 20; round++) {
+          System.gc();
+          for (int i = 0; i < 200; i++) {
+            ByteBuffer b = ByteBuffer.allocateDirect(4);
+            b.putFloat(0, Float.NaN);
+            junk.add(b);
+          }
         }
+        gc.backward(y);
+      }
+      float[] g = x.getGradient().toFloatArray();
+      double[] out = new double[g.length];
+      for (int i = 0; i < g.length; i++) {
+        out[i] = g[i];
+      }
+      return out;
     }
+  }
 
-    @Test
-    void productOperandSurvivesUntilBackward() {
-        for (double g : gradientAfterGarbage(Scalars::mul)) {
-            assertEquals(3.0, g);
-        }
-        for (double g : gradientAfterGarbage((x, c) -> Scalars.div(x, 1 / c))) {
-            assertEquals(3.0, g, 1e-6);
-        }
+  @Test
+  void productOperandSurvivesUntilBackward() {
+    for (double g : gradientAfterGarbage(Scalars::mul)) {
+      assertEquals(3.0, g);
     }
+    for (double g : gradientAfterGarbage((x, c) -> Scalars.div(x, 1 / c))) {
+      assertEquals(3.0, g, 1e-6);
+    }
+  }
 }
