@@ -176,8 +176,7 @@ public final class Launcher {
         new Thread(
             () -> {
               while (true) {
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
-                    == Boolean.FALSE) {
+                if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
                   Runtime.getRuntime().halt(143);
                 }
                 try {

@@ -55,7 +55,7 @@ class HelpTextTest {
     }
     for (String line : text) {
       try {
-        String.format(line);
+        String unused = String.format(line); // throws on a stray '%', as picocli would
       } catch (IllegalFormatException e) {
         bad.add(spec.qualifiedName() + ": " + line);
       }
