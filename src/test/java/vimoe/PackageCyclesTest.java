@@ -19,8 +19,8 @@ import java.util.spi.ToolProvider;
 import org.junit.jupiter.api.Test;
 
 /**
- * No two vimoe packages depend on each other, directly or through others (ARCHITECTURE.md): the
- * package graph that {@code jdeps -verbose:package target/classes} reports has no cycle.
+ * No two vimoe packages depend on each other, directly or through others (docs/architecture.md):
+ * the package graph that {@code jdeps -verbose:package target/classes} reports has no cycle.
  */
 class PackageCyclesTest {
   private static final Pattern EDGE =

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import vimoe.moe.routing.RouteRequest;
 
-/** {@code vimoe route}: the plan of one group as JSON (ROUTING.md, "route"). */
+/** {@code vimoe route}: the plan of one group as JSON (docs/routing.md, "route"). */
 @Command(
     name = "route",
     mixinStandardHelpOptions = true,
@@ -19,7 +19,7 @@ import vimoe.moe.routing.RouteRequest;
       "Print the dispatch and combine plan of one group of tokens as JSON.",
       "",
       "The request, a JSON object with \"router\", \"logits\" and optional \"options\" "
-          + "(see ROUTING.md), is read from --input or standard input. A malformed request exits "
+          + "(see docs/routing.md), is read from --input or standard input. A malformed request exits "
           + "with status 2 and one line on standard error, as does one above the limits: 1,000,000 "
           + "logits, 134,217,728 (2^27) entries S*E*C per answer tensor, 128 MiB of JSON."
     })

@@ -8,9 +8,10 @@ import vimoe.moe.routing.Family;
 
 /**
  * Size and cost of a configuration, computed from {@link VitConfig} alone (no model is built).
- * Letters as in ROUTING.md; in addition N = patches per image, T = tokens per image (N, plus the
- * class token), P = Ch * p * p values per patch, Hm = the dense MLP width, n = images per routing
- * group, S = n * T tokens per group, and C = {@link Capacity#of} slots per expert per group.
+ * Letters as in docs/routing.md; in addition N = patches per image, T = tokens per image (N, plus
+ * the class token), P = Ch * p * p values per patch, Hm = the dense MLP width, n = images per
+ * routing group, S = n * T tokens per group, and C = {@link Capacity#of} slots per expert per
+ * group.
  *
  * <p><b>Parameters</b> (equal to the scalars of the initialised {@link VisionTransformer}): patch
  * embedding P*D + D; position embedding T*D; class token D (TOKEN pooling only); per block

@@ -7,9 +7,9 @@ import ai.djl.training.ParameterStore;
 import vimoe.moe.routing.RouterLogits;
 
 /**
- * The linear router of the sparse routers (ROUTING.md, "router logits, noise, gates"): {@code L = X
- * Wr} with Wr (D, E), no bias, LeCun-normal init; in training, when sigma > 0, {@code L~ = L +
- * (sigma / E) N(0, 1)}.
+ * The linear router of the sparse routers (docs/routing.md, "router logits, noise, gates"): {@code
+ * L = X Wr} with Wr (D, E), no bias, LeCun-normal init; in training, when sigma > 0, {@code L~ = L
+ * + (sigma / E) N(0, 1)}.
  */
 public final class LinearRouter extends LogitsBlock {
   private static final byte VERSION = 1;

@@ -20,8 +20,8 @@ import vimoe.moe.routing.RoutingMetrics;
 import vimoe.moe.routing.RoutingPlan;
 
 /**
- * A Mixture-of-Experts layer (ROUTING.md, "the unified formulation") as a DJL block: a logits child
- * ({@link LogitsBlock#of}: a {@link LinearRouter} with training noise, or Soft MoE's {@link
+ * A Mixture-of-Experts layer (docs/routing.md, "the unified formulation") as a DJL block: a logits
+ * child ({@link LogitsBlock#of}: a {@link LinearRouter} with training noise, or Soft MoE's {@link
  * SlotLogits}), a {@link RoutingPlan} from the router of the registry, the {@link Experts} on the
  * dispatched slots, and the combine. Nothing here depends on which router it is.
  *

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 /**
  * The JSON mappers of run files. {@code config.json} keeps the record components' own names (as it
  * always had); results, checkpoint state and metrics use snake_case names, the form README and
- * ROUTING.md show ({@code testAccuracy} is written {@code test_accuracy}).
+ * docs/routing.md show ({@code testAccuracy} is written {@code test_accuracy}).
  */
 public final class RunJson {
   /** The mapper of {@code config.json}. */
@@ -34,7 +34,7 @@ public final class RunJson {
 
   /**
    * snake_case with every capital starting a word, so that one-letter words keep their own
-   * underscore ({@code underKFraction} is {@code under_k_fraction}, as ROUTING.md writes it;
+   * underscore ({@code underKFraction} is {@code under_k_fraction}, as docs/routing.md writes it;
    * Jackson's SNAKE_CASE gives {@code under_kfraction}).
    */
   private static final class SnakeCase extends PropertyNamingStrategies.NamingBase {

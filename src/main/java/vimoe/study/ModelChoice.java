@@ -15,7 +15,7 @@ import vimoe.moe.routing.RouterSpec;
  * @param k experts per token K of Token Choice; other routers get K times the capacity factor
  *     instead
  * @param capacityFactor CF
- * @param routerOptions options of ROUTING.md by JSON name, as typed on the command line
+ * @param routerOptions options of docs/routing.md by JSON name, as typed on the command line
  * @param experts E
  * @param expertHidden H
  * @param moeLayers placement of the MoE blocks
@@ -53,7 +53,7 @@ public record ModelChoice(
   /**
    * The model of one run at equal compute: every router gets the same E*C slots per group. Token
    * Choice takes K and CF as given; Expert Choice and Soft MoE take K = 1 and a capacity factor of
-   * K * CF (ROUTING.md, "Capacity"), so that C = S*K*CF/E for all of them.
+   * K * CF (docs/routing.md, "Capacity"), so that C = S*K*CF/E for all of them.
    *
    * @param router the router, or dense
    * @param point the swept values of this run (capacity_factor, experts, k, group_images)

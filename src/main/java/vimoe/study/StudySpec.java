@@ -45,7 +45,9 @@ public record StudySpec(
     Map<String, List<Double>> sweeps,
     List<Double> evalCapacityFactors) {
 
-  /** Validates; the routers are put in the order of ROUTING.md with dense added when missing. */
+  /**
+   * Validates; the routers are put in the order of docs/routing.md with dense added when missing.
+   */
   public StudySpec {
     List<String> ordered = new ArrayList<>();
     for (String r : routers) {

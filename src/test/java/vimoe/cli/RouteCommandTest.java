@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code vimoe route} answers the requests of ROUTING.md and refuses every kind of bad request. */
+/**
+ * {@code vimoe route} answers the requests of docs/routing.md and refuses every kind of bad
+ * request.
+ */
 class RouteCommandTest {
   static final ObjectMapper JSON = new ObjectMapper();
 

@@ -149,7 +149,8 @@ class ModelInfoTest {
 
   @Test
   void allRoutersHaveEqualExpertComputeWithTheDefaults() {
-    // ROUTING.md: with K = 1 and CF = 1 every router has E*C slots per group ("equal compute").
+    // docs/routing.md: with K = 1 and CF = 1 every router has E*C slots per group ("equal
+    // compute").
     Map<String, Long> reference = ModelInfo.flopsByPart(micro("softmax-ec"));
     for (String router : ROUTERS) {
       Map<String, Long> flops = ModelInfo.flopsByPart(micro(router));

@@ -27,7 +27,7 @@ import vimoe.moe.routing.Routers;
 import vimoe.moe.routing.RoutingPlan;
 
 /**
- * The MoE layer against the float64 formula of ROUTING.md, by finite differences, and across
+ * The MoE layer against the float64 formula of docs/routing.md, by finite differences, and across
  * save/load.
  */
 class MoeLayerTest {

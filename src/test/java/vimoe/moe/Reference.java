@@ -1,7 +1,8 @@
 package vimoe.moe;
 
 /**
- * Plain-Java float64 reference of the unified formulation (ROUTING.md), independent of the engine.
+ * Plain-Java float64 reference of the unified formulation (docs/routing.md), independent of the
+ * engine.
  */
 final class Reference {
   private Reference() {}

@@ -8,9 +8,9 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * Auxiliary losses of ROUTING.md as pure functions, each computed per group and averaged over the G
- * groups. Squared coefficients of variation use the variance directly (mean of squares minus square
- * of mean, clamped at 0), so their gradient stays finite at perfect balance.
+ * Auxiliary losses of docs/routing.md as pure functions, each computed per group and averaged over
+ * the G groups. Squared coefficients of variation use the variance directly (mean of squares minus
+ * square of mean, clamped at 0), so their gradient stays finite at perfect balance.
  */
 public final class AuxLosses {
   private AuxLosses() {}

@@ -1,10 +1,10 @@
 package vimoe.moe.routing;
 
 /**
- * The capacity formula of ROUTING.md: {@code C = roundUp(rounding(S*K*CF/E), multipleOf)}, {@code C
- * >= 1}, clamped to {@code C <= S*K} (K = 1 for Expert Choice and Soft MoE, so {@code C <= S}
- * there). An expert can never take more than S*K tokens of a group, so the clamp changes no plan;
- * it keeps the arithmetic finite for any capacity factor (1e308 included).
+ * The capacity formula of docs/routing.md: {@code C = roundUp(rounding(S*K*CF/E), multipleOf)},
+ * {@code C >= 1}, clamped to {@code C <= S*K} (K = 1 for Expert Choice and Soft MoE, so {@code C <=
+ * S} there). An expert can never take more than S*K tokens of a group, so the clamp changes no
+ * plan; it keeps the arithmetic finite for any capacity factor (1e308 included).
  */
 public final class Capacity {
   /** Relative slack so that 40 * 1.2 / 8 = 6.000000000000001 still rounds up to 6, not 7. */

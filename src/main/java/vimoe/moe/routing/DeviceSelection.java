@@ -9,8 +9,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The selection rules of the sparse routers (ROUTING.md) as tensor programs on the scores' device,
- * batched over groups: no copy to the host, no Java index arrays. They reproduce {@link
+ * The selection rules of the sparse routers (docs/routing.md) as tensor programs on the scores'
+ * device, batched over groups: no copy to the host, no Java index arrays. They reproduce {@link
  * SlotFilling} exactly, ties to the lower index included, although no sort of the engine is stable
  * ({@link #descendingOrder}, {@link #topIndices}).
  *

@@ -14,9 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The {@code route} JSON contract of ROUTING.md: a validated request for the plan of one group, and
- * its answer. Every malformed request is refused with a {@link BadRequest} whose message names the
- * problem.
+ * The {@code route} JSON contract of docs/routing.md: a validated request for the plan of one
+ * group, and its answer. Every malformed request is refused with a {@link BadRequest} whose message
+ * names the problem.
  *
  * <p>Size limits: a request is read as a stream and refused as soon as it passes {@link
  * #MAX_REQUEST_BYTES} bytes or its logits pass {@link #MAX_LOGITS} numbers, before the rest is

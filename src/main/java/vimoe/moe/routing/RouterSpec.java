@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Every option of a router (ROUTING.md), validated on construction. Messages name the option as it
- * is spelled in JSON and the bad value, e.g. {@code "capacity_factor must be > 0, got -1.0"}.
+ * Every option of a router (docs/routing.md), validated on construction. Messages name the option
+ * as it is spelled in JSON and the bad value, e.g. {@code "capacity_factor must be > 0, got -1.0"}.
  *
  * <p>Start from {@link #of(String)} (the defaults of that router) and change options with {@link
  * #toBuilder()}; {@link Builder#option(String, Object)} sets an option by its JSON name.
@@ -87,7 +87,7 @@ public record RouterSpec(
   }
 
   /**
-   * The defaults of ROUTING.md for the named router: the common defaults (K = 1, CF = 1, ceil,
+   * The defaults of docs/routing.md for the named router: the common defaults (K = 1, CF = 1, ceil,
    * multiple of 1, BPR on, no renormalisation, no noise, no auxiliary loss, eps = 1, T = 20, 20 OT
    * steps at learning rate 0.01, P from the capacity formula) with the router's own {@link
    * RouterInfo#defaults()} on top. Unknown names are refused with the list.

@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The registry of routers (ROUTING.md): one {@link RouterInfo} per router, with its family, score,
- * input, the options that apply, its defaults and its factory. Nothing else in the project switches
- * on a router's name.
+ * The registry of routers (docs/routing.md): one {@link RouterInfo} per router, with its family,
+ * score, input, the options that apply, its defaults and its factory. Nothing else in the project
+ * switches on a router's name.
  */
 public final class Routers {
   private static final Map<String, RouterInfo> INFO = new LinkedHashMap<>();
@@ -142,12 +142,12 @@ public final class Routers {
     return RouterSpec.OPTION_NAMES.stream().filter(all::contains).toList();
   }
 
-  /** Every router name, in the order of ROUTING.md. */
+  /** Every router name, in the order of docs/routing.md. */
   public static List<String> names() {
     return List.copyOf(INFO.keySet());
   }
 
-  /** Every router's entry, in the order of ROUTING.md. */
+  /** Every router's entry, in the order of docs/routing.md. */
   public static List<RouterInfo> all() {
     return List.copyOf(INFO.values());
   }

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What every plan reports (ROUTING.md), per MoE layer and batch, averaged over groups. For Soft
- * MoE, "tokens per expert" is the dispatch mass an expert receives (sum over s and c of Dsp, always
- * C) and every token reaches all E experts.
+ * What every plan reports (docs/routing.md), per MoE layer and batch, averaged over groups. For
+ * Soft MoE, "tokens per expert" is the dispatch mass an expert receives (sum over s and c of Dsp,
+ * always C) and every token reaches all E experts.
  *
  * @param droppedFraction fraction of tokens with no slot
  * @param underKFraction fraction of tokens with fewer than K slots (K = 1 outside Token Choice)

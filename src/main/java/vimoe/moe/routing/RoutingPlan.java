@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * The output of every router (ROUTING.md, "the unified formulation"): for each of G groups, a
+ * The output of every router (docs/routing.md, "the unified formulation"): for each of G groups, a
  * dispatch tensor Dsp and a combine tensor Cmb of shape S x E x C. Implementations keep whatever
  * form is cheapest ({@link SparsePlan} uses indices, {@link SoftPlan} dense weights); the dense
  * tensors are materialised only on request ({@link #denseDispatch()}).
@@ -43,8 +43,9 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
   NDArray auxLoss();
 
   /**
-   * The routing metrics of ROUTING.md, averaged over the groups. They are reduced on the plan's
-   * device and read back here, so call this only when they are wanted (it waits for the device).
+   * The routing metrics of docs/routing.md, averaged over the groups. They are reduced on the
+   * plan's device and read back here, so call this only when they are wanted (it waits for the
+   * device).
    */
   RoutingMetrics metrics();
 

@@ -7,7 +7,7 @@ import java.util.stream.IntStream;
 /**
  * Entropic optimal-transport balancing of router logits, as used by S-BASE (Clark et al., "Unified
  * Scaling Laws for Routed Language Models", arXiv 2202.01169) and by the {@code sinkhorn-tc} /
- * {@code sinkhorn-ec} routers of ROUTING.md.
+ * {@code sinkhorn-ec} routers of docs/routing.md.
  *
  * <p>For one group with logits L (S x E) the plan is Pi = diag(u) exp(L / eps) diag(v) with row
  * sums 1 (each token sends one unit) and column sums S/E (each expert receives an equal share). The
@@ -29,8 +29,8 @@ public final class Sinkhorn {
    * itself where the spread of L/eps makes that safe ({@link #scaledPlan}).
    *
    * @param logits L, S rows of E finite numbers (S, E >= 1)
-   * @param epsilon entropic temperature eps, finite and > 0 (ROUTING.md default 1)
-   * @param iterations T >= 1 (ROUTING.md default 20)
+   * @param epsilon entropic temperature eps, finite and > 0 (docs/routing.md default 1)
+   * @param iterations T >= 1 (docs/routing.md default 20)
    * @return a fresh S x E array holding Pi; its column sums equal S/E up to rounding
    * @throws IllegalArgumentException naming the offending argument or entry
    */

@@ -10,7 +10,7 @@ import java.util.stream.IntStream;
 /**
  * Sparsity-constrained optimal transport (Liu, Puigcerver, Blondel, "Sparsity-Constrained Optimal
  * Transport", arXiv 2209.15466), the plan of the {@code sparse-ot-ec} and {@code sparse-ot-tc}
- * routers, following the "k-sparse optimal transport" section of ROUTING.md.
+ * routers, following the "k-sparse optimal transport" section of docs/routing.md.
  *
  * <p>Given cost M = -Sim (A x B), uniform marginals a (rows) and b (columns), sparsity k and gamma
  * = 1, the semi-dual in alpha (length A) is F(alpha) = sum_j b ( &lt;p_j, x_j&gt; - gamma b
@@ -35,10 +35,10 @@ public final class SparseTransport {
   /**
    * Expert Choice plan: S x E, at most k non-zeros per column (expert), column sums exactly S/E.
    *
-   * @param similarity Sim, S x E finite numbers (ROUTING.md: softmax of the clean logits)
+   * @param similarity Sim, S x E finite numbers (docs/routing.md: softmax of the clean logits)
    * @param k C, the non-zeros allowed per expert, >= 1 (k >= S means no constraint)
-   * @param iterations Adam steps T >= 0 (ROUTING.md default 20)
-   * @param learningRate Adam learning rate, finite and > 0 (ROUTING.md default 0.01)
+   * @param iterations Adam steps T >= 0 (docs/routing.md default 20)
+   * @param learningRate Adam learning rate, finite and > 0 (docs/routing.md default 0.01)
    */
   public static double[][] columnSparse(
       double[][] similarity, int k, int iterations, double learningRate) {
@@ -51,10 +51,10 @@ public final class SparseTransport {
    * Token Choice plan: S x E, at most k non-zeros per row (token), row sums exactly 1. Solves the
    * problem on the transpose (A = E, B = S, a = S/E, b = 1) and transposes the plan back.
    *
-   * @param similarity Sim, S x E finite numbers (ROUTING.md: softmax of the clean logits)
+   * @param similarity Sim, S x E finite numbers (docs/routing.md: softmax of the clean logits)
    * @param k K, the non-zeros allowed per token, >= 1 (k >= E means no constraint)
-   * @param iterations Adam steps T >= 0 (ROUTING.md default 20)
-   * @param learningRate Adam learning rate, finite and > 0 (ROUTING.md default 0.01)
+   * @param iterations Adam steps T >= 0 (docs/routing.md default 20)
+   * @param learningRate Adam learning rate, finite and > 0 (docs/routing.md default 0.01)
    */
   public static double[][] rowSparse(
       double[][] similarity, int k, int iterations, double learningRate) {

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Small groups (G = 1) routed by every router of ROUTING.md, each plan worked out by hand in the
- * comment above its test and asserted exactly: dispatch entries are exactly 0 or 1 for the sparse
- * routers, combine weights equal the hand-computed gates within 1e-12.
+ * Small groups (G = 1) routed by every router of docs/routing.md, each plan worked out by hand in
+ * the comment above its test and asserted exactly: dispatch entries are exactly 0 or 1 for the
+ * sparse routers, combine weights equal the hand-computed gates within 1e-12.
  *
  * <p>Most logits are natural logs of small integers, L[s,:] = ln(w[s,:]), so that the gates are the
  * fractions G[s,e] = w[s,e] / sum_e w[s,e]. Expected slot contents are written per expert: {@code

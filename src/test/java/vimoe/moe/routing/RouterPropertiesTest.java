@@ -19,7 +19,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * Invariants of ROUTING.md on random logits: G in 1..3 groups, S in 1..24 tokens, E in 1..8
+ * Invariants of docs/routing.md on random logits: G in 1..3 groups, S in 1..24 tokens, E in 1..8
  * experts, K in 1..min(E, 3) for Token Choice, capacity_factor from {0.5, 1, 1.25, 2}. The shape
  * comes from {@code @IntRange} parameters; K, CF, batch_priority (Token Choice) and the logits come
  * from {@code java.util.Random(seed)}. Logits are uniform in [-4, 4], except in one case out of
@@ -174,13 +174,14 @@ class RouterPropertiesTest {
   }
 
   /**
-   * The plan is exactly what the rules of ROUTING.md give on the router's score, re-implemented
-   * here: Token Choice asks for the top K (priority by choice rank, then by BPR order), Expert
-   * Choice takes the top C per expert; ties to the lower index; sparse-ot only on Pi > 0. The score
-   * is recomputed from the same float64 gates (softmax on the same NDArray), or for Sinkhorn and
-   * k-sparse OT taken from the router's own computation on this CPU (that it matches the Java-array
-   * Sinkhorn and OT is DeviceRoutingEquivalenceTest's business: scores that are equal in exact
-   * arithmetic may differ in their last bit between the two, and ties go to the lower index).
+   * The plan is exactly what the rules of docs/routing.md give on the router's score,
+   * re-implemented here: Token Choice asks for the top K (priority by choice rank, then by BPR
+   * order), Expert Choice takes the top C per expert; ties to the lower index; sparse-ot only on Pi
+   * > 0. The score is recomputed from the same float64 gates (softmax on the same NDArray), or for
+   * Sinkhorn and k-sparse OT taken from the router's own computation on this CPU (that it matches
+   * the Java-array Sinkhorn and OT is DeviceRoutingEquivalenceTest's business: scores that are
+   * equal in exact arithmetic may differ in their last bit between the two, and ties go to the
+   * lower index).
    */
   @Property(tries = TRIES)
   void planFollowsTheSelectionRules(
@@ -428,7 +429,7 @@ class RouterPropertiesTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // reference selection rules (ROUTING.md), written independently of SlotFilling
+  // reference selection rules (docs/routing.md), written independently of SlotFilling
   // ---------------------------------------------------------------------------------------------
 
   /** Token Choice on S x E scores; returns the token in each slot, [e][c], -1 when empty. */

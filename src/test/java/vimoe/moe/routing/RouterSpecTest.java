@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Defaults of ROUTING.md and validation messages that name the bad value. */
+/** Defaults of docs/routing.md and validation messages that name the bad value. */
 class RouterSpecTest {
 
   @Test
