@@ -4,13 +4,14 @@
 # block) batch 64, then one table with the vimoe/peer ratios. About 3 minutes on an H100 or H200, plus the
 # JNI build (~40 s) on a fresh machine.
 #
-# On the GPU machine, from the project root, with .gpu/ made by ../shared/gpu/make-kit.sh and copied there:
+# On the GPU machine, from the project root, with .gpu/ made by scripts/gpu/make-kit.sh and copied there
+# (docs/gpu.md):
 #   bash scripts/gpu-compare.sh                 the peer's routers (dense, softmax-tc, softmax-ec, soft)
 #   bash scripts/gpu-compare.sh --all           also vimoe's other routers (their peer column is empty)
 # Options: --configs micro,s224  --steps N (timed vimoe steps per round; default 15)  --rounds N (default 2)
 #          --dry-run (print the commands only).
 # The commands can be replaced (to check this script on a CPU machine):
-#   VIMOE_CMD (default: bash .gpu/run.sh)  PEER_CMD (default: python3 .gpu/torch_peer_gpu.py)
+#   VIMOE_CMD (default: bash .gpu/run.sh)  PEER_CMD (default: python3 .gpu/torch_peer.py)
 #   DEVICE (vimoe's --device, default gpu)  PEER_DEVICE (the peer's --device, default cuda)
 set -euo pipefail
 configs=micro,s224 steps=15 rounds=2 all=0 dry=0
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --all) all=1; shift ;;
     --dry-run) dry=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-compare.sh: unknown option '$1'; see --help" >&2; exit 2 ;;
   esac
 done
@@ -30,13 +31,13 @@ for c in ${configs//,/ }; do
   case "$c" in micro|s224) ;; *) echo "gpu-compare.sh: unknown config '$c' (micro or s224)" >&2; exit 2 ;; esac
 done
 vimoe=${VIMOE_CMD:-bash .gpu/run.sh}
-peer=${PEER_CMD:-python3 .gpu/torch_peer_gpu.py}
+peer=${PEER_CMD:-python3 .gpu/torch_peer.py}
 device=${DEVICE:-gpu} peer_device=${PEER_DEVICE:-cuda}
 peer_routers=dense,softmax-tc,softmax-ec,soft
 vimoe_routers=$peer_routers
 [ "$all" = 1 ] && vimoe_routers=$peer_routers,sinkhorn-tc,sparse-ot-tc,sinkhorn-ec,sparse-ot-ec
 if [ "$dry" = 0 ] && [ -z "${VIMOE_CMD:-}" ] && [ ! -f .gpu/run.sh ]; then
-  echo "gpu-compare.sh: no .gpu/run.sh here; run ../shared/gpu/make-kit.sh, copy .gpu/ into this checkout" \
+  echo "gpu-compare.sh: no .gpu/run.sh here; run scripts/gpu/make-kit.sh, copy .gpu/ into this checkout" \
     "and start this script from its root" >&2
   exit 2
 fi
