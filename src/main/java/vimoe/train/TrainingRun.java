@@ -103,7 +103,7 @@ public final class TrainingRun {
    * @throws IOException naming the damaged file and what to do
    */
   public static RunConfig checkResumable(Path runDir) throws IOException {
-    RunConfig config = RunDir.readConfig(runDir.resolve(RunDir.CONFIG));
+    RunConfig config = RunDir.readConfigOf(runDir);
     Path checkpoint = Checkpoint.readable(runDir);
     if (Checkpoint.holdsParameters(checkpoint)) {
       Checkpoint.stateOf(checkpoint);
