@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
@@ -228,9 +229,11 @@ final class TrainCommand implements Callable<Integer> {
         deterministic != null && deterministic);
   }
 
-  /** runs/ROUTER-TIME in the working directory. */
+  /** runs/ROUTER-TIME in the working directory, in the local time of the machine. */
   private Path defaultOutput() {
-    String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String time =
+        LocalDateTime.now(ZoneId.systemDefault())
+            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     return Path.of("runs", model.router + "-" + time);
   }
 
