@@ -1,7 +1,9 @@
 package vimoe.cli;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,24 +59,32 @@ final class BenchCommand implements Callable<Integer> {
   int rounds;
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
+    List<VitConfig> configs = Errors.input(this::configs);
+    System.err.printf(
+        "training throughput of %s on %s, batch %d, %d steps x %d rounds per router...%n",
+        model.variant, device.device(), batch, steps, rounds);
+    var rows =
+        TrainingThroughput.measure(configs, batch, 3, steps, rounds, device.device(), System.err);
+    System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
+    for (var row : rows) {
+      System.out.printf(
+          "%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());
+    }
+    return 0;
+  }
+
+  /** The model of each router to measure, dense first, checked against the options. */
+  private List<VitConfig> configs() {
     for (var option :
         List.of(
-            java.util.Map.entry("--batch-size", batch),
-            java.util.Map.entry("--steps", steps),
-            java.util.Map.entry("--rounds", rounds))) {
+            Map.entry("--batch-size", batch),
+            Map.entry("--steps", steps),
+            Map.entry("--rounds", rounds))) {
       if (option.getValue() < 1) {
         throw new IllegalArgumentException(
             option.getKey() + " must be >= 1, got " + option.getValue());
       }
-    }
-    if (batch % Math.max(1, model.groupImages == null ? 1 : model.groupImages) != 0) {
-      throw new IllegalArgumentException(
-          "--batch-size "
-              + batch
-              + " is not a multiple of --group-images "
-              + model.groupImages
-              + "; a batch must fill whole routing groups");
     }
     List<String> names = new ArrayList<>(List.of("dense"));
     for (String r : routers != null ? routers : Routers.names()) {
@@ -87,16 +97,7 @@ final class BenchCommand implements Callable<Integer> {
       model.router = name;
       configs.add(model.config(input.imageSize, input.channels, input.classes));
     }
-    System.err.printf(
-        "training throughput of %s on %s, batch %d, %d steps x %d rounds per router...%n",
-        model.variant, device.device(), batch, steps, rounds);
-    var rows =
-        TrainingThroughput.measure(configs, batch, 3, steps, rounds, device.device(), System.err);
-    System.out.printf("%-13s %12s %10s%n", "router", "images/s", "vs dense");
-    for (var row : rows) {
-      System.out.printf(
-          "%-13s %12.1f %9.2fx%n", row.router(), row.imagesPerSecond(), row.ratioToDense());
-    }
-    return 0;
+    VitConfig.checkWholeGroups(batch, configs.get(0).groupImages());
+    return configs;
   }
 }

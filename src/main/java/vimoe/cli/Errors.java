@@ -1,5 +1,6 @@
 package vimoe.cli;
 
+import ai.djl.TrainingDivergedException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +10,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import picocli.CommandLine;
 
 /** Turns exceptions into the one line the command line prints, and into its exit status. */
 final class Errors {
@@ -18,24 +20,87 @@ final class Errors {
    */
   static final int BAD_INPUT = 2;
 
-  /** Exit status of an unexpected failure (a bug, or the machine ran out of something). */
+  /** Exit status of a failure: a diverged run, a bug, or the machine ran out of something. */
   static final int FAILURE = 1;
+
+  /** A step of a command that validates or reads the user's input. */
+  @FunctionalInterface
+  interface InputStep<T> {
+    /** Runs the step. */
+    T run() throws IOException;
+  }
+
+  /** A check of the user's input. */
+  @FunctionalInterface
+  interface InputCheck {
+    /** Runs the check. */
+    void run() throws IOException;
+  }
 
   private Errors() {}
 
+  /** As {@link #input}, for a check that returns nothing. */
+  static void check(InputCheck check) throws IOException {
+    input(
+        () -> {
+          check.run();
+          return null;
+        });
+  }
+
   /**
-   * The exit status of a failure: {@link #BAD_INPUT} for what the user can fix (a bad value, a
-   * missing, damaged or unwritable file), {@link #FAILURE} for the rest.
+   * Runs a step that turns the user's options and files into a configuration: an {@link
+   * IllegalArgumentException} it throws is the user's, and becomes a {@link BadInputException}.
+   */
+  static <T> T input(InputStep<T> step) throws IOException {
+    try {
+      return step.run();
+    } catch (BadInputException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(e);
+    }
+  }
+
+  /**
+   * The exit status of a failure: {@link #BAD_INPUT} for what the user can fix (bad input, {@link
+   * #input}; a missing, damaged, locked or unwritable file: every file vimoe reads or writes is one
+   * the user named), {@link #FAILURE} for the rest.
    */
   static int status(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof IllegalArgumentException
+      if (t instanceof BadInputException
+          || t instanceof CommandLine.ParameterException
           || t instanceof IOException
           || t instanceof UncheckedIOException) {
         return BAD_INPUT;
       }
     }
     return FAILURE;
+  }
+
+  /**
+   * The line a failure prints after the command's name: its message; a failure that is neither the
+   * user's nor an expected outcome (a diverged run) says that it is an internal error and how to
+   * see its stack trace.
+   */
+  static String line(Throwable e) {
+    if (status(e) == BAD_INPUT || expected(e)) {
+      return oneLine(e);
+    }
+    return "internal error (a bug in vimoe): "
+        + oneLine(e)
+        + "; run again with VIMOE_DEBUG=1 to print the stack trace";
+  }
+
+  /** Whether {@code e} is a failure training can end in: a run that diverged. */
+  private static boolean expected(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof TrainingDivergedException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The first line of the message of the innermost cause that has one. */

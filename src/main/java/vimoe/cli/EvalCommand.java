@@ -1,6 +1,7 @@
 package vimoe.cli;
 
 import ai.djl.ndarray.NDManager;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,9 +10,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vimoe.eval.CapacityAtEvaluation;
 import vimoe.eval.Evaluation;
+import vimoe.eval.FewShotData;
 import vimoe.run.AtomicFiles;
 import vimoe.run.EvalResult;
+import vimoe.run.RunConfig;
 import vimoe.run.RunJson;
+import vimoe.study.GridPoint;
 import vimoe.train.TrainingRun;
 
 /** {@code vimoe eval}: evaluate a trained run again. */
@@ -47,46 +51,14 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    fewShot.check();
+    Errors.check(fewShot::check);
     try (NDManager manager = NDManager.newBaseManager(device.device())) {
-      RunModel loaded; // reads only: a damaged model is refused before the lock
-      try {
-        loaded =
-            RunModel.load(
-                run,
-                manager,
-                c ->
-                    capacityFactor == null
-                        ? c
-                        : CapacityAtEvaluation.withCapacityFactor(c, capacityFactor));
-      } catch (IllegalArgumentException e) {
-        System.err.println("vimoe eval: " + Errors.oneLine(e));
-        return 2;
-      }
-      Path file =
-          output != null
-              ? output
-              : loaded
-                  .home()
-                  .resolve(
-                      capacityFactor == null
-                          ? "eval.json"
-                          : "eval-cf" + vimoe.study.GridPoint.number(capacityFactor) + ".json");
-      Preflight.outputFile(file, "--output"); // before minutes of evaluation
+      // reads only: a damaged model is refused before the lock
+      RunModel loaded = Errors.input(() -> RunModel.load(run, manager, this::atCapacityFactor));
+      Path file = output != null ? output : loaded.home().resolve(defaultName());
+      Errors.check(() -> Preflight.outputFile(file, "--output")); // before minutes of evaluation
       try (AutoCloseable lock = RunModel.lock(run, "vimoe eval")) {
-        TrainingRun.Splits splits = TrainingRun.splits(loaded.config());
-        EvalResult result =
-            Evaluation.evaluate(
-                    loaded.model(),
-                    loaded.config(),
-                    splits.train(),
-                    splits.validation(),
-                    splits.test(),
-                    Double.NaN,
-                    fewShot.load(loaded.config().model()),
-                    manager,
-                    System.err)
-                .withCapacityFactor(capacityFactor);
+        EvalResult result = evaluate(loaded, manager);
         AtomicFiles.write(file, RunJson.RESULTS.writeValueAsBytes(result));
         System.out.printf(
             "test accuracy %.4f, validation accuracy %s; written to %s%n",
@@ -94,5 +66,36 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
       }
     }
+  }
+
+  /** The saved configuration, at --capacity-factor when given. */
+  private RunConfig atCapacityFactor(RunConfig saved) {
+    return capacityFactor == null
+        ? saved
+        : CapacityAtEvaluation.withCapacityFactor(saved, capacityFactor);
+  }
+
+  /** eval.json, or eval-cfCF.json at another capacity factor. */
+  private String defaultName() {
+    return capacityFactor == null
+        ? "eval.json"
+        : "eval-cf" + GridPoint.number(capacityFactor) + ".json";
+  }
+
+  /** Evaluates the loaded model on its run's data splits and the few-shot data. */
+  private EvalResult evaluate(RunModel loaded, NDManager manager) throws IOException {
+    TrainingRun.Splits splits = Errors.input(() -> TrainingRun.splits(loaded.config()));
+    FewShotData few = Errors.input(() -> fewShot.load(loaded.config().model()));
+    return Evaluation.evaluate(
+            loaded.model(),
+            loaded.config(),
+            splits.train(),
+            splits.validation(),
+            splits.test(),
+            Double.NaN,
+            few,
+            manager,
+            System.err)
+        .withCapacityFactor(capacityFactor);
   }
 }

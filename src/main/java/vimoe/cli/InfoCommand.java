@@ -26,7 +26,8 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    VitConfig config = model.config(input.imageSize, input.channels, input.classes);
+    VitConfig config =
+        Errors.input(() -> model.config(input.imageSize, input.channels, input.classes));
     ModelInfo info = ModelInfo.of(config);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("variant", model.variant);

@@ -55,12 +55,12 @@ public final class Main implements Runnable {
   }
 
   /**
-   * A failure of a command: one line naming it; status 2 for bad input, 1 for anything else (set
-   * VIMOE_DEBUG=1 for the stack trace).
+   * A failure of a command: one line naming it ({@link Errors#line}); status 2 for bad input, 1 for
+   * anything else (set VIMOE_DEBUG=1 for the stack trace).
    */
   private static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     PrintWriter err = cmd.getErr();
-    err.println("vimoe " + cmd.getCommandName() + ": " + Errors.oneLine(e));
+    err.println("vimoe " + cmd.getCommandName() + ": " + Errors.line(e));
     if (System.getenv("VIMOE_DEBUG") != null) {
       e.printStackTrace(err);
     }

@@ -10,6 +10,8 @@ import vimoe.model.ModelInfo;
 import vimoe.model.VitConfig;
 import vimoe.run.RunLock;
 import vimoe.run.TrainConfig;
+import vimoe.train.Trainer;
+import vimoe.train.TrainingRun;
 
 /**
  * The checks a command makes before it reads data or writes anything: options (with the user's
@@ -97,15 +99,7 @@ final class Preflight {
               : train,
           vit);
     }
-    if (train.batchSize() % vit.groupImages() != 0) {
-      throw new IllegalArgumentException(
-          "--batch-size "
-              + train.batchSize()
-              + " is not a multiple of "
-              + "--group-images "
-              + vit.groupImages()
-              + "; a batch must fill whole routing groups");
-    }
+    VitConfig.checkWholeGroups(train.batchSize(), vit.groupImages());
     fewShot.check(); // where it is and what it holds; it is read later
     long params = ModelInfo.of(vit).totalParameters();
     freeSpace(
@@ -126,24 +120,8 @@ final class Preflight {
               + train.validationSize()
               + "; the run reports its validation accuracy every epoch");
     }
-    if (train.validationSize() >= images) {
-      throw new IllegalArgumentException(
-          "--validation-size "
-              + train.validationSize()
-              + " leaves no training "
-              + "images out of "
-              + images
-              + "; lower --validation-size or raise --train-limit");
-    }
-    long left = images - train.validationSize();
-    if (left < train.batchSize()) {
-      throw new IllegalArgumentException(
-          "--batch-size "
-              + train.batchSize()
-              + " is more than the "
-              + left
-              + " training images left after the validation split; lower --batch-size or --validation-size");
-    }
+    TrainingRun.checkValidationSize(train, images);
+    Trainer.check(vit, train, images - train.validationSize());
   }
 
   /** The --image-size option, checked against the model's limit; null when absent. */

@@ -42,7 +42,7 @@ final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (plot != null) {
-      Preflight.outputFile(plot, "--plot");
+      Errors.check(() -> Preflight.outputFile(plot, "--plot"));
     }
     if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
       System.err.println(
@@ -50,11 +50,11 @@ final class ReportCommand implements Callable<Integer> {
       return 2;
     }
     if (output != null) {
-      Preflight.outputFile(output, "--output");
+      Errors.check(() -> Preflight.outputFile(output, "--output"));
     }
     List<RunSummary> summaries = new ArrayList<>();
-    for (Path run : runs) {
-      summaries.add(RunSummary.read(run)); // every run is read before anything is written
+    for (Path run : runs) { // every run is read before anything is written
+      summaries.add(Errors.input(() -> RunSummary.read(run)));
     }
     String table = Report.markdown(summaries);
     if (plot != null) {

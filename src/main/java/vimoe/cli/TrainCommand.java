@@ -1,8 +1,10 @@
 package vimoe.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Spec;
 import vimoe.data.Augmentation;
 import vimoe.data.DatasetSpec;
 import vimoe.data.Datasets;
-import vimoe.data.ImageSet;
+import vimoe.data.TrainTest;
+import vimoe.eval.FewShotData;
 import vimoe.model.VitConfig;
 import vimoe.run.RunConfig;
 import vimoe.run.RunDir;
@@ -136,40 +139,48 @@ final class TrainCommand implements Callable<Integer> {
     if (resume != null) {
       return resume();
     }
+    NewRun run = Errors.input(this::newRun);
+    try (RunDir dir = Errors.input(() -> RunDir.create(run.dir(), run.config(), "vimoe train"))) {
+      RunConfig config = run.config();
+      TrainingRun.Splits splits = run.splits();
+      System.err.printf(
+          "training %s (%s, router %s) on %d images, validating on %d, testing on %d; run "
+              + "directory %s%n",
+          config.variant(),
+          config.model().moeLayers(),
+          config.model().router().router(),
+          splits.train().size(),
+          splits.validation().size(),
+          splits.test().size(),
+          run.dir());
+      return report(
+          TrainingRun.run(
+              config, splits, run.fewShot(), dir, progress(), System.err, device.device()),
+          run.dir());
+    }
+  }
+
+  /** A new run, checked: where it goes, its configuration, its data and few-shot data. */
+  private record NewRun(
+      Path dir, RunConfig config, TrainingRun.Splits splits, FewShotData fewShot) {}
+
+  /**
+   * The new run the options describe, its data read and split. Options, paths and the data's
+   * headers are checked before any pixel is read or file written; the model's input size comes from
+   * the data (--image-size and --channels convert it).
+   */
+  private NewRun newRun() throws IOException {
     DatasetSpec spec = DatasetSpec.parse(data.dataset);
-    Augmentation defaults = Datasets.defaultAugmentation(spec);
-    TrainConfig d = TrainConfig.defaults();
-    TrainConfig train =
-        new TrainConfig(
-            or(epochs, d.epochs()),
-            or(batchSize, d.batchSize()),
-            or(learningRate, d.learningRate()),
-            or(weightDecay, d.weightDecay()),
-            or(warmup, d.warmupFraction()),
-            or(labelSmoothing, d.labelSmoothing()),
-            or(clipNorm, d.clipNorm()),
-            seed == null ? d.seed() : seed,
-            or(validationSize, d.validationSize()),
-            or(trainLimit, d.trainLimit()),
-            or(pad, defaults.pad()),
-            flip == null ? defaults.horizontalFlip() : flip,
-            deterministic != null && deterministic);
-    Path dir =
-        output != null
-            ? output
-            : Path.of(
-                "runs",
-                model.router
-                    + "-"
-                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    // Options, paths and the data's headers are checked before any pixel is read or file written.
-    // The model's input size comes from the data; --image-size and --channels convert it.
+    TrainConfig train = trainConfig(Datasets.defaultAugmentation(spec));
+    Path dir = output != null ? output : defaultOutput();
     VitConfig vit = Preflight.train(model, data, fewShot, train, validationSize == null, spec, dir);
     System.err.println("reading " + spec + "...");
-    var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
-    ImageSet sample = probe.train();
+    TrainTest read =
+        Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
     int available =
-        train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size();
+        train.trainLimit() > 0
+            ? Math.min(train.trainLimit(), read.train().size())
+            : read.train().size();
     if (validationSize == null) {
       train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
       System.err.printf(
@@ -178,38 +189,52 @@ final class TrainCommand implements Callable<Integer> {
           train.validationSize(), available, TrainConfig.MAX_DEFAULT_VALIDATION);
     }
     Preflight.splitSizes(available, train, vit); // image folders tell their size only now
-    var few = fewShot.load(vit); // read before training, so a bad dataset fails now, not after it
+    FewShotData few = fewShot.load(vit); // read now, so a bad dataset fails before training
     String dataDir = data.dataDir == null ? null : data.dataDir.toString();
-    RunConfig withModel =
-        new RunConfig(
-            data.dataset, dataDir, model.variant, vit, train, null, null, sample.classNames());
-    TrainingRun.Splits splits = TrainingRun.splits(withModel, probe);
+    List<String> classes = read.train().classNames();
+    RunConfig bare =
+        new RunConfig(data.dataset, dataDir, model.variant, vit, train, null, null, classes);
+    TrainingRun.Splits splits = TrainingRun.splits(bare, read);
     double[][] meanStd = splits.train().channelMeanStd();
     RunConfig config =
         new RunConfig(
-            withModel.dataset(),
-            withModel.dataDir(),
-            withModel.variant(),
+            data.dataset,
+            dataDir,
+            model.variant,
             vit,
             train,
             toFloat(meanStd[0]),
             toFloat(meanStd[1]),
-            sample.classNames());
+            classes);
     TrainingRun.check(config, splits);
-    try (RunDir run = RunDir.create(dir, config, "vimoe train")) {
-      System.err.printf(
-          "training %s (%s, router %s) on %d images, validating on %d, testing on %d; run "
-              + "directory %s%n",
-          config.variant(),
-          vit.moeLayers(),
-          vit.router().router(),
-          splits.train().size(),
-          splits.validation().size(),
-          splits.test().size(),
-          dir);
-      return report(
-          TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()), dir);
-    }
+    return new NewRun(dir, config, splits, few);
+  }
+
+  /** The training options over their defaults ({@code augmentation}: the dataset's). */
+  private TrainConfig trainConfig(Augmentation augmentation) {
+    TrainConfig d = TrainConfig.defaults();
+    return new TrainConfig(
+        or(epochs, d.epochs()),
+        or(batchSize, d.batchSize()),
+        or(learningRate, d.learningRate()),
+        or(weightDecay, d.weightDecay()),
+        or(warmup, d.warmupFraction()),
+        or(labelSmoothing, d.labelSmoothing()),
+        or(clipNorm, d.clipNorm()),
+        seed == null ? d.seed() : seed,
+        or(validationSize, d.validationSize()),
+        or(trainLimit, d.trainLimit()),
+        or(pad, augmentation.pad()),
+        flip == null ? augmentation.horizontalFlip() : flip,
+        deterministic != null && deterministic);
+  }
+
+  /** runs/ROUTER-TIME in the working directory, in the local time of the machine. */
+  private Path defaultOutput() {
+    String time =
+        LocalDateTime.now(ZoneId.systemDefault())
+            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    return Path.of("runs", model.router + "-" + time);
   }
 
   /**
@@ -217,6 +242,36 @@ final class TrainCommand implements Callable<Integer> {
    * left as it is.
    */
   private int resume() throws Exception {
+    Errors.input(this::checkResumable);
+    if (Files.isRegularFile(resume.resolve(RunDir.RESULT))) {
+      System.err.println(
+          resume
+              + " is finished ("
+              + resume.resolve(RunDir.RESULT)
+              + "); nothing to do. "
+              + "Evaluate it again with 'vimoe eval "
+              + resume
+              + "'");
+      return 0;
+    }
+    try (RunDir run = RunDir.open(resume, "vimoe train --resume")) {
+      RunConfig config = run.config();
+      FewShotData few = Errors.input(() -> fewShot.load(config.model()));
+      TrainingRun.Splits splits = Errors.input(() -> TrainingRun.splits(config));
+      if (run.checkpoint().isEmpty()) {
+        System.err.println(resume + " has no checkpoint yet: training from step 0");
+      }
+      return report(
+          TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()),
+          resume);
+    }
+  }
+
+  /**
+   * Checks, reading only, that the run in --resume can be resumed with these options: only those
+   * that do not change the run, no other process writing it, nothing damaged.
+   */
+  private RunConfig checkResumable() throws IOException {
     List<String> refused =
         spec.commandLine().getParseResult().matchedOptions().stream()
             .map(CommandLine.Model.OptionSpec::longestName)
@@ -231,32 +286,8 @@ final class TrainCommand implements Callable<Integer> {
               + resume.resolve(RunDir.CONFIG)
               + " (only --fewshot-dataset and --device may change); start a new run with --output instead");
     }
-    RunLock.checkFree(
-        resume); // a run being written: name the process, before reading half-saved files
-    TrainingRun.checkResumable(
-        resume); // reads only: a damaged run is refused before anything is repaired
-    if (Files.isRegularFile(resume.resolve(RunDir.RESULT))) {
-      System.err.println(
-          resume
-              + " is finished ("
-              + resume.resolve(RunDir.RESULT)
-              + "); nothing to do. "
-              + "Evaluate it again with 'vimoe eval "
-              + resume
-              + "'");
-      return 0;
-    }
-    try (RunDir run = RunDir.open(resume, "vimoe train --resume")) {
-      RunConfig config = run.config();
-      var few = fewShot.load(config.model());
-      var splits = TrainingRun.splits(config);
-      if (run.checkpoint().isEmpty()) {
-        System.err.println(resume + " has no checkpoint yet: training from step 0");
-      }
-      return report(
-          TrainingRun.run(config, splits, few, run, progress(), System.err, device.device()),
-          resume);
-    }
+    RunLock.checkFree(resume); // a run being written: name the process, before reading its files
+    return TrainingRun.checkResumable(resume); // a damaged run is refused before any repair
   }
 
   private static TrainingProgress progress() {

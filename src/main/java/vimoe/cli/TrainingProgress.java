@@ -24,7 +24,7 @@ final class TrainingProgress implements Trainer.Listener, AutoCloseable {
   }
 
   @Override
-  public void onStart(int totalSteps, int firstStep) {
+  public void onTrainingBegin(int totalSteps, int firstStep) {
     this.totalSteps = totalSteps;
     if (interactive) {
       bar =
@@ -43,18 +43,18 @@ final class TrainingProgress implements Trainer.Listener, AutoCloseable {
   }
 
   @Override
-  public void onStep(
-      int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {
-    String extra = String.format("loss %.3f acc %.3f %.0f img/s", loss, accuracy, imagesPerSecond);
+  public void onTrainingBatch(Trainer.Step s) {
+    String extra =
+        String.format("loss %.3f acc %.3f %.0f img/s", s.loss(), s.accuracy(), s.imagesPerSecond());
     if (bar != null) {
-      bar.stepTo(step);
+      bar.stepTo(s.step());
       bar.setExtraMessage(extra);
-    } else if (System.nanoTime() - lastLine > 30e9 || step == totalSteps) {
+    } else if (System.nanoTime() - lastLine > 30e9 || s.step() == totalSteps) {
       lastLine = System.nanoTime();
       double elapsed = (lastLine - started) / 1e9;
       out.printf(
           "step %d/%d  %s  lr %.2e  elapsed %.0fs%n",
-          step, totalSteps, extra, learningRate, elapsed);
+          s.step(), totalSteps, extra, s.learningRate(), elapsed);
     }
   }
 

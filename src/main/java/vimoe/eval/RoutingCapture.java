@@ -10,6 +10,7 @@ import vimoe.data.Augmentation;
 import vimoe.data.ImageSet;
 import vimoe.model.Pooling;
 import vimoe.model.VisionTransformer;
+import vimoe.model.VitConfig;
 import vimoe.moe.MoeLayer;
 
 /**
@@ -29,9 +30,7 @@ public final class RoutingCapture {
   public static List<int[][]> dominantExperts(
       VisionTransformer model, ImageSet images, float[] mean, float[] std, NDManager manager) {
     int b = images.size(), group = model.config().groupImages();
-    if (b % group != 0) {
-      throw new IllegalArgumentException(b + " images do not fill routing groups of " + group);
-    }
+    VitConfig.checkWholeGroups(b, group);
     int tokens = model.config().tokensPerImage(),
         first = model.config().pooling() == Pooling.TOKEN ? 1 : 0;
     int patches = model.config().patches();

@@ -63,15 +63,7 @@ public final class EncoderBlock extends AbstractBlock {
     NDArray h = norm2.forward(ps, new NDList(x), training).head();
     Shape s = h.getShape();
     long b = s.get(0), t = s.get(1), d = s.get(2);
-    if (b % groupImages != 0) {
-      throw new IllegalArgumentException(
-          "a batch of "
-              + b
-              + " images cannot be cut into routing groups of "
-              + groupImages
-              + " images; use a batch size that is a multiple of "
-              + groupImages);
-    }
+    VitConfig.checkWholeGroups(b, groupImages);
     NDList out =
         ffn.forward(
             ps, new NDList(h.reshape(b / groupImages, groupImages * t, d)), training); // (G, S, D)

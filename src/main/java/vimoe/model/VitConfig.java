@@ -144,6 +144,23 @@ public record VitConfig(
     return router.family() == Family.DENSE ? new TreeSet<>() : MoePlacement.parse(moeLayers, depth);
   }
 
+  /**
+   * Checks that a batch of {@code batchImages} images fills whole routing groups of {@code
+   * groupImages} images (B = G * group_images): the one check of batch against group size.
+   *
+   * @throws IllegalArgumentException naming --batch-size and --group-images
+   */
+  public static void checkWholeGroups(long batchImages, int groupImages) {
+    if (batchImages % groupImages != 0) {
+      throw new IllegalArgumentException(
+          "--batch-size "
+              + batchImages
+              + " is not a multiple of --group-images "
+              + groupImages
+              + "; a batch must fill whole routing groups");
+    }
+  }
+
   private static void atMost(String name, int value, int most) {
     if (value > most) {
       throw new IllegalArgumentException(name + " must be <= " + most + ", got " + value);

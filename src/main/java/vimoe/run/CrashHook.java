@@ -8,7 +8,8 @@ package vimoe.run;
  * training step T; {@code started} once a run directory is open, before training; {@code save-E-N}
  * at step N of the checkpoint save after epoch E (see {@link Checkpoint#save}); {@code result-1}
  * after the final evaluation, before the result is written. {@value #DIVERGE_PROPERTY} forces a
- * divergence instead; {@value #PAUSE_PROPERTY} slows training down.
+ * divergence instead, {@value #FAULT_PROPERTY} an internal fault; {@value #PAUSE_PROPERTY} slows
+ * training down.
  */
 public final class CrashHook {
   /** The system property naming the point to die at. */
@@ -19,6 +20,12 @@ public final class CrashHook {
    * divergence).
    */
   public static final String DIVERGE_PROPERTY = "vimoe.test.divergeAtStep";
+
+  /**
+   * The system property naming the training step after which the engine state is corrupted (a
+   * forced internal fault). Read at each call, so that an in-process test can set it.
+   */
+  public static final String FAULT_PROPERTY = "vimoe.test.faultAtStep";
 
   /** The exit status of a crash by this hook. */
   public static final int STATUS = 97;
@@ -49,6 +56,19 @@ public final class CrashHook {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** Whether a test asked for any hook of a training step. */
+  public static boolean active() {
+    return POINT != null
+        || DIVERGE != null
+        || PAUSE > 0
+        || System.getProperty(FAULT_PROPERTY) != null;
+  }
+
+  /** Whether the test asked for an internal fault after training step {@code step}. */
+  public static boolean faultAt(int step) {
+    return Integer.toString(step).equals(System.getProperty(FAULT_PROPERTY));
   }
 
   /** Whether the test asked the run to diverge after training step {@code step}. */

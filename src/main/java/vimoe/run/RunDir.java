@@ -117,7 +117,8 @@ public final class RunDir implements AutoCloseable {
     RunLock lock = RunLock.acquire(dir, command);
     try {
       requireRun(dir);
-      List<String> repairs = new ArrayList<>(Checkpoint.recover(dir));
+      List<String> repairs = new ArrayList<>(finishConfigWrite(dir));
+      repairs.addAll(Checkpoint.recover(dir));
       repairs.addAll(deleteTemporaries(dir));
       return new RunDir(dir, lock, repairs);
     } catch (IOException | RuntimeException e) {
@@ -127,7 +128,7 @@ public final class RunDir implements AutoCloseable {
   }
 
   private static void requireRun(Path dir) throws IOException {
-    if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+    if (!Files.isRegularFile(dir.resolve(CONFIG)) && interruptedConfig(dir).isEmpty()) {
       throw new IOException(
           dir.resolve(CONFIG)
               + " does not exist, so no run was started in "
@@ -136,6 +137,60 @@ public final class RunDir implements AutoCloseable {
               + dir
               + "'");
     }
+  }
+
+  /**
+   * The configuration of the run in {@code dir}: its {@code config.json} or, for a run killed
+   * before it renamed its configuration into place, the complete temporary copy ({@link #open}
+   * finishes the rename).
+   *
+   * @throws IOException naming what is missing or damaged and what to do
+   */
+  public static RunConfig readConfigOf(Path dir) throws IOException {
+    Optional<RunConfig> interrupted = interruptedConfig(dir);
+    return interrupted.isPresent() ? interrupted.get() : readConfig(dir.resolve(CONFIG));
+  }
+
+  /**
+   * The configuration that a run killed at its first write left in {@code .config.json.tmp}, when
+   * {@code config.json} is missing; empty otherwise.
+   *
+   * @throws IOException when that copy is incomplete: the run was killed while writing it
+   */
+  private static Optional<RunConfig> interruptedConfig(Path dir) throws IOException {
+    Path config = dir.resolve(CONFIG);
+    Path tmp = AtomicFiles.temporaryFor(config);
+    if (Files.exists(config) || !Files.isRegularFile(tmp)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RunJson.CONFIG.readValue(tmp.toFile(), RunConfig.class));
+    } catch (JacksonException e) {
+      throw new IOException(
+          dir
+              + " holds no run: it was killed while writing its configuration ("
+              + tmp.getFileName()
+              + " is incomplete), before training; start it again with 'vimoe train --output "
+              + dir
+              + "'",
+          e);
+    }
+  }
+
+  /** Renames the complete configuration of a run killed before renaming it into place. */
+  private static List<String> finishConfigWrite(Path dir) throws IOException {
+    if (interruptedConfig(dir).isEmpty()) {
+      return List.of();
+    }
+    Path config = dir.resolve(CONFIG);
+    AtomicFiles.move(AtomicFiles.temporaryFor(config), config);
+    AtomicFiles.syncDirectory(dir);
+    return List.of(
+        "renamed "
+            + AtomicFiles.temporaryFor(config).getFileName()
+            + " to "
+            + CONFIG
+            + ", a complete configuration whose write was interrupted");
   }
 
   /**

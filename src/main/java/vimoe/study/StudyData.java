@@ -80,16 +80,6 @@ final class StudyData {
   Prepared prepare(StudyRun run) {
     VitConfig model = model(run);
     TrainConfig train = train(run);
-    if (train.batchSize() % model.groupImages() != 0) {
-      throw new IllegalArgumentException(
-          "--batch-size "
-              + train.batchSize()
-              + " must be a multiple of the "
-              + "images per routing group ("
-              + model.groupImages()
-              + ") of run "
-              + run.name());
-    }
     RunConfig bare =
         new RunConfig(
             spec.dataset(),
@@ -101,15 +91,7 @@ final class StudyData {
             null,
             data.train().classNames());
     TrainingRun.Splits splits = TrainingRun.splits(bare, data);
-    if (splits.train().size() < train.batchSize()) {
-      throw new IllegalArgumentException(
-          "the training split has "
-              + splits.train().size()
-              + " images, fewer than one batch of "
-              + train.batchSize()
-              + "; raise --train-limit or lower "
-              + "--batch-size");
-    }
+    TrainingRun.check(bare, splits);
     double[][] meanStd = splits.train().channelMeanStd();
     RunConfig config =
         new RunConfig(

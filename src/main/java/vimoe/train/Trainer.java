@@ -5,36 +5,34 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import vimoe.data.Augmentation;
 import vimoe.data.ImageSet;
 import vimoe.eval.Evaluator;
 import vimoe.model.VisionTransformer;
-import vimoe.moe.MoeLayer;
+import vimoe.model.VitConfig;
 import vimoe.moe.routing.RoutingMetrics;
 import vimoe.run.Checkpoint;
-import vimoe.run.CrashHook;
-import vimoe.run.MetricsLog;
 import vimoe.run.TrainConfig;
 
 /**
- * The training loop: per step, a batch built from the data (shuffled per epoch by the seed), the
- * forward pass in training mode, label-smoothed cross-entropy plus the MoE layers' auxiliary loss,
- * backward, global gradient clipping, and an AdamW step on a warm-up-then-cosine schedule. Every
- * step's tensors live in an {@link NDScope} closed at the end of the step, so native memory stays
- * flat. The router noise of step t is seeded from (seed, t), so a run resumed from a checkpoint
- * takes exactly the steps an uninterrupted run would ({@link Determinism} makes them
- * bit-identical).
+ * The training loop, in the shape of DJL's {@code EasyTrain.fit}: per step, a batch built from the
+ * data (shuffled per epoch by the seed), the forward pass in training mode, label-smoothed
+ * cross-entropy plus the MoE layers' auxiliary loss, backward, global gradient clipping, and an
+ * AdamW step on a warm-up-then-cosine schedule; after each epoch, the validation accuracy.
+ * Everything else a run does as it trains is a {@link Listener}, as DJL's {@code TrainingListener}s
+ * are: the divergence guard ({@link DivergenceGuard}), {@code metrics.jsonl} ({@link
+ * MetricsLogger}), checkpoints ({@link CheckpointSaver}) and progress. Every step's tensors live in
+ * an {@link NDScope} closed at the end of the step, so native memory stays flat. The router noise
+ * of step t is seeded from (seed, t), so a run resumed from a checkpoint takes exactly the steps an
+ * uninterrupted run would ({@link Determinism} makes them bit-identical).
  */
 public final class Trainer {
   private final VisionTransformer model;
@@ -48,23 +46,44 @@ public final class Trainer {
   /** Steps between reads of the loss, accuracy and routing metrics (and lines of metrics.jsonl). */
   public static final int LOG_EVERY = 50;
 
-  /** What the loop reports as it goes. */
+  /**
+   * What the loop reports as it goes, in the shape of DJL's {@code TrainingListener}: the start,
+   * every step, every epoch. {@link #fit} calls its listeners in the order given; one that throws
+   * stops training there.
+   */
   public interface Listener {
     /** Before the first step; {@code firstStep} > 0 when resuming. */
-    default void onStart(int totalSteps, int firstStep) {}
+    default void onTrainingBegin(int totalSteps, int firstStep) {}
 
-    /**
-     * After every step; {@code loss} and {@code accuracy} are the means over the steps since the
-     * previous read, read every {@link #LOG_EVERY} steps, at the first step and at the end of each
-     * epoch, so that the step never waits for the device; between reads the last read values (NaN
-     * only before a process's first read).
-     */
-    default void onStep(
-        int step, double loss, double accuracy, double imagesPerSecond, double learningRate) {}
+    /** After every step. */
+    default void onTrainingBatch(Step step) {}
 
     /** After every epoch, with its summary. */
     default void onEpoch(EpochSummary summary) {}
   }
+
+  /**
+   * One training step, as the host sees it.
+   *
+   * @param epoch 1-based epoch number
+   * @param step global steps done, this one included
+   * @param read whether loss, accuracy and routing metrics were read from the device at this step:
+   *     every {@link #LOG_EVERY} steps and at the end of each epoch, the loop's only reads, so that
+   *     the step never waits for the device otherwise
+   * @param loss mean training loss over the steps since the previous read; between reads the last
+   *     read value (NaN only before a process's first read)
+   * @param accuracy mean training accuracy, read as {@code loss} is
+   * @param imagesPerSecond training throughput of the epoch so far
+   * @param learningRate the step's learning rate
+   */
+  public record Step(
+      int epoch,
+      int step,
+      boolean read,
+      double loss,
+      double accuracy,
+      double imagesPerSecond,
+      double learningRate) {}
 
   /**
    * One epoch's numbers.
@@ -94,6 +113,8 @@ public final class Trainer {
    * @param model an initialised model
    * @param mean per-channel normalisation mean
    * @param std per-channel normalisation standard deviation
+   * @throws IllegalArgumentException when the batch does not suit the model or the data ({@link
+   *     #check})
    */
   public Trainer(
       VisionTransformer model,
@@ -110,32 +131,26 @@ public final class Trainer {
     this.mean = mean;
     this.std = std;
     this.augmentation = augmentation;
-    check(model.config().groupImages(), config, train.size());
+    check(model.config(), config, train.size());
   }
 
   /**
-   * Checks that {@code config} can train on {@code trainImages} images with routing groups of
-   * {@code groupImages} images.
+   * Checks that {@code config} can train {@code model} on {@code trainImages} images: a batch fills
+   * whole routing groups ({@link VitConfig#checkWholeGroups}) and the images fill at least one
+   * batch. The one home of the batch-size checks.
    *
-   * @throws IllegalArgumentException naming the option to change
+   * @throws IllegalArgumentException naming the options to change
    */
-  public static void check(int groupImages, TrainConfig config, int trainImages) {
-    if (config.batchSize() % groupImages != 0) {
-      throw new IllegalArgumentException(
-          "batch_size "
-              + config.batchSize()
-              + " must be a multiple of the images per routing group ("
-              + groupImages
-              + "); change --batch-size "
-              + "or --group-images");
-    }
+  public static void check(VitConfig model, TrainConfig config, long trainImages) {
+    VitConfig.checkWholeGroups(config.batchSize(), model.groupImages());
     if (trainImages < config.batchSize()) {
       throw new IllegalArgumentException(
-          "the training split has "
-              + trainImages
-              + " images, fewer than one batch of "
+          "--batch-size "
               + config.batchSize()
-              + "; lower --batch-size");
+              + " is more than the "
+              + trainImages
+              + " training images left after the validation split; lower --batch-size or "
+              + "--validation-size, or raise --train-limit");
     }
   }
 
@@ -145,215 +160,123 @@ public final class Trainer {
   }
 
   /**
-   * Trains from epoch {@code startEpoch} (0 for a new run) to the configured number of epochs,
-   * writing a checkpoint after every epoch when {@code runDir} is given.
-   *
-   * @param optimizer the optimizer (restored from a checkpoint when resuming)
-   * @return the summaries of the epochs run now
-   */
-  public List<EpochSummary> fit(
-      NDManager manager,
-      AdamW optimizer,
-      int startEpoch,
-      Path runDir,
-      Listener listener,
-      MetricsLog log)
-      throws IOException {
-    Checkpoint.State from =
-        startEpoch == 0
-            ? null
-            : new Checkpoint.State(startEpoch, startEpoch * stepsPerEpoch(), 0, 0, 0);
-    return fit(manager, optimizer, from, runDir, listener, log);
-  }
-
-  /**
    * Trains from the checkpoint state {@code from} (null: from step 0) to the configured number of
-   * epochs. After every epoch the parameters are checked finite, the epoch's line is appended to
-   * {@code log} and forced to disk, then the checkpoint is saved into {@code runDir} (when given)
-   * with the run's totals, so a resumed run reports the wall time and throughput of all its epochs.
+   * epochs, telling {@code listeners}, in their order, of the start, of every step and of every
+   * epoch.
    *
    * @param optimizer the optimizer (restored from the checkpoint when resuming)
    * @return the summaries of the epochs run now
-   * @throws IllegalStateException when the loss or a parameter stops being finite; the last
-   *     checkpoint, written before, stays
+   * @throws IOException when a listener cannot write its file
    */
   public List<EpochSummary> fit(
-      NDManager manager,
-      AdamW optimizer,
-      Checkpoint.State from,
-      Path runDir,
-      Listener listener,
-      MetricsLog log)
+      NDManager manager, AdamW optimizer, Checkpoint.State from, List<? extends Listener> listeners)
       throws IOException {
-    long fitStart = System.nanoTime();
-    int startEpoch = from == null ? 0 : from.epoch();
-    double previousSeconds = from == null ? 0 : from.elapsedSeconds();
-    double trainSeconds = from == null ? 0 : from.trainSeconds();
-    long trainImages = from == null ? 0 : from.trainImages();
+    Listener all = new All(listeners);
     int perEpoch = stepsPerEpoch();
+    int startEpoch = from == null ? 0 : from.epoch();
     LearningRateSchedule schedule =
         LearningRateSchedule.of(
             config.learningRate(), config.epochs() * perEpoch, config.warmupFraction());
+    StepMeter meter = new StepMeter(config.batchSize(), model.moeLayers());
     List<EpochSummary> summaries = new ArrayList<>();
-    listener.onStart(config.epochs() * perEpoch, startEpoch * perEpoch);
-    List<MoeLayer> layers = model.moeLayers();
-    // the last read carries over into the next epoch until that epoch's first read
-    double lastLoss = Double.NaN, lastAccuracy = Double.NaN;
-    for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
-      int[] order = permutation(train.size(), config.seed(), epoch);
-      List<List<RoutingMetrics>> routing = new ArrayList<>();
-      layers.forEach(l -> routing.add(new ArrayList<>()));
-      double lossSum;
-      long correct;
-      long start = System.nanoTime();
-      // the epoch's loss and correct predictions add up on the device; the host reads them only at
-      // log steps
-      try (NDManager epochManager = manager.newSubManager()) {
-        NDArray lossTotal = epochManager.zeros(new Shape(), DataType.FLOAT32);
-        NDArray correctTotal = epochManager.zeros(new Shape(), DataType.INT64);
-        double lossAtLastLog = 0;
-        long correctAtLastLog = 0;
-        int lastLogged = -1;
-        for (int i = 0; i < perEpoch; i++) {
-          int step = epoch * perEpoch + i;
-          int[] batch =
-              java.util.Arrays.copyOfRange(
-                  order, i * config.batchSize(), (i + 1) * config.batchSize());
-          double lr = schedule.at(step);
-          step(manager, optimizer, batch, epoch, step, lr, lossTotal, correctTotal);
-          // Log steps are fixed by the step number alone, so what is logged does not depend on
-          // where a
-          // resumed process started; the first step of a process is read only to show a loss at
-          // once.
-          boolean logNow = (step + 1) % LOG_EVERY == 0 || i == perEpoch - 1;
-          if (!logNow && step == startEpoch * perEpoch) {
-            lastLoss = lossTotal.getFloat();
-            lastAccuracy = (double) correctTotal.getLong() / config.batchSize();
-          }
-          if (logNow) { // the only device-to-host reads of the loop: loss, accuracy, routing
-            // metrics
-            double lossNow = lossTotal.getFloat();
-            long correctNow = correctTotal.getLong();
-            int steps = i - lastLogged;
-            lastLoss = (lossNow - lossAtLastLog) / steps;
-            lastAccuracy =
-                (double) (correctNow - correctAtLastLog) / ((long) steps * config.batchSize());
-            lossAtLastLog = lossNow;
-            correctAtLastLog = correctNow;
-            lastLogged = i;
-            if (!Double.isFinite(lastLoss)) {
-              throw diverged(
-                  "the training loss became "
-                      + lastLoss
-                      + " by step "
-                      + (step + 1)
-                      + " (epoch "
-                      + (epoch + 1)
-                      + ")",
-                  epoch,
-                  runDir);
-            }
-            for (int l = 0; l < layers.size(); l++) {
-              routing.get(l).add(layers.get(l).lastMetrics());
-            }
-            if (log != null && (step + 1) % LOG_EVERY == 0) {
-              log.append(Map.of("step", step + 1, "loss", lastLoss, "learning_rate", lr));
-            }
-          }
-          double seconds = (System.nanoTime() - start) / 1e9;
-          listener.onStep(
-              step + 1, lastLoss, lastAccuracy, (i + 1) * config.batchSize() / seconds, lr);
-          if (CrashHook.divergeAt(step + 1)) {
-            poison();
-          }
-          CrashHook.reached("step-" + (step + 1));
-        }
-        lossSum = lossAtLastLog;
-        correct = correctAtLastLog;
+    try {
+      all.onTrainingBegin(config.epochs() * perEpoch, startEpoch * perEpoch);
+      for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
+        EpochSummary summary =
+            trainEpoch(manager, optimizer, schedule, meter, epoch, startEpoch * perEpoch, all);
+        summaries.add(summary);
+        all.onEpoch(summary);
       }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      trainSeconds += seconds;
-      trainImages += (long) perEpoch * config.batchSize();
-      String bad = Checkpoint.firstNonFinite(model);
-      if (bad != null) {
-        throw diverged(
-            "parameter " + bad + " is not finite after epoch " + (epoch + 1), epoch, runDir);
-      }
-      double validationAccuracy =
-          validation == null || validation.size() == 0
-              ? Double.NaN
-              : Evaluator.run(model, validation, mean, std, 256, manager, false, false).accuracy();
-      EpochSummary summary =
-          new EpochSummary(
-              epoch + 1,
-              (epoch + 1) * perEpoch,
-              lossSum / perEpoch,
-              (double) correct / ((long) perEpoch * config.batchSize()),
-              validationAccuracy,
-              perEpoch * config.batchSize() / seconds,
-              seconds,
-              routing.stream().map(RoutingMetrics::mean).toList());
-      summaries.add(summary);
-      if (log != null) {
-        log.append(
-            epochRecord(summary), true); // before the checkpoint: resuming truncates to its step
-      }
-      if (runDir != null) {
-        Checkpoint.save(
-            runDir,
-            model,
-            optimizer.encodeState(),
-            new Checkpoint.State(
-                epoch + 1,
-                summary.step(),
-                previousSeconds + (System.nanoTime() - fitStart) / 1e9,
-                trainSeconds,
-                trainImages));
-      }
-      listener.onEpoch(summary);
+    } catch (UncheckedIOException e) { // a listener's file
+      throw e.getCause();
     }
     return summaries;
   }
 
-  /**
-   * The error of a diverged run: what went wrong, which checkpoint is kept, what to try. Both
-   * remedies shrink the update: a lower peak learning rate, or a tighter gradient-norm clip.
-   */
-  private IllegalStateException diverged(String what, int epoch, Path runDir) {
-    String kept =
-        runDir == null
-            ? ""
-            : epoch > 0
-                ? "; the checkpoint after epoch "
-                    + epoch
-                    + " in "
-                    + runDir.resolve(Checkpoint.DIR)
-                    + " is kept (finite)"
-                : "; no checkpoint was written";
-    String clip =
-        config.clipNorm() > 0
-            ? "a lower --clip-norm (now " + config.clipNorm() + ")"
-            : "--clip-norm 1 (now off)";
-    return new IllegalStateException(
-        "the run diverged: "
-            + what
-            + kept
-            + "; train again with a lower --lr (now "
-            + config.learningRate()
-            + ") or "
-            + clip);
+  /** The steps of epoch {@code epoch} (0-based), then its validation accuracy and summary. */
+  private EpochSummary trainEpoch(
+      NDManager manager,
+      AdamW optimizer,
+      LearningRateSchedule schedule,
+      StepMeter meter,
+      int epoch,
+      int firstStep,
+      Listener listener) {
+    int perEpoch = stepsPerEpoch(), batch = config.batchSize();
+    int[] order = permutation(train.size(), config.seed(), epoch);
+    long start = System.nanoTime();
+    meter.beginEpoch(manager);
+    try {
+      for (int i = 0; i < perEpoch; i++) {
+        int step = epoch * perEpoch + i;
+        double lr = schedule.at(step);
+        step(
+            manager,
+            optimizer,
+            Arrays.copyOfRange(order, i * batch, (i + 1) * batch),
+            epoch,
+            step,
+            lr,
+            meter);
+        // Log steps are fixed by the step number alone, so what is logged does not depend on where
+        // a resumed process started; the first step of a process is read only to show a loss at
+        // once.
+        boolean read = (step + 1) % LOG_EVERY == 0 || i == perEpoch - 1;
+        if (read) {
+          meter.read(i);
+        } else if (step == firstStep) {
+          meter.peek();
+        }
+        double imagesPerSecond = (i + 1) * batch / ((System.nanoTime() - start) / 1e9);
+        listener.onTrainingBatch(meter.step(epoch + 1, step + 1, read, imagesPerSecond, lr));
+      }
+      return summary(epoch, meter, (System.nanoTime() - start) / 1e9, manager);
+    } finally {
+      meter.endEpoch();
+    }
   }
 
-  /**
-   * Test hook ({@link CrashHook#divergeAt}): makes a parameter NaN, as a diverging update would.
-   */
-  private void poison() {
-    model.getParameters().valueAt(0).getArray().muli(Float.NaN);
+  /** The summary of epoch {@code epoch} (0-based), its steps trained in {@code seconds}. */
+  private EpochSummary summary(int epoch, StepMeter meter, double seconds, NDManager manager) {
+    int perEpoch = stepsPerEpoch(), batch = config.batchSize();
+    return new EpochSummary(
+        epoch + 1,
+        (epoch + 1) * perEpoch,
+        meter.epochLoss() / perEpoch,
+        (double) meter.epochCorrect() / ((long) perEpoch * batch),
+        validationAccuracy(manager),
+        perEpoch * batch / seconds,
+        seconds,
+        meter.epochRouting());
+  }
+
+  private double validationAccuracy(NDManager manager) {
+    return validation == null || validation.size() == 0
+        ? Double.NaN
+        : Evaluator.run(model, validation, mean, std, 256, manager, false, false).accuracy();
+  }
+
+  /** Listeners called in their order, as one. */
+  private record All(List<? extends Listener> listeners) implements Listener {
+    @Override
+    public void onTrainingBegin(int totalSteps, int firstStep) {
+      listeners.forEach(l -> l.onTrainingBegin(totalSteps, firstStep));
+    }
+
+    @Override
+    public void onTrainingBatch(Step step) {
+      listeners.forEach(l -> l.onTrainingBatch(step));
+    }
+
+    @Override
+    public void onEpoch(EpochSummary summary) {
+      listeners.forEach(l -> l.onEpoch(summary));
+    }
   }
 
   /**
    * One optimisation step of the run on the images {@code batch}; adds its loss and correct
-   * predictions to the totals.
+   * predictions to the meter's device totals.
    */
   private void step(
       NDManager manager,
@@ -362,14 +285,13 @@ public final class Trainer {
       int epoch,
       int step,
       double lr,
-      NDArray lossTotal,
-      NDArray correctTotal) {
+      StepMeter meter) {
     try (NDScope scope = new NDScope();
         NDManager sub = manager.newSubManager()) {
       NDList data = train.batch(sub, batch, augmentation, config.seed(), epoch, mean, std);
       Engine.getInstance()
           .setRandomSeed((int) mix(config.seed(), step)); // router noise of this step
-      NDList lossAndCorrect =
+      meter.add(
           step(
               model,
               optimizer,
@@ -378,9 +300,7 @@ public final class Trainer {
               data.get(1),
               config.labelSmoothing(),
               config.clipNorm(),
-              lr);
-      lossTotal.addi(lossAndCorrect.get(0));
-      correctTotal.addi(lossAndCorrect.get(1));
+              lr));
     }
   }
 
@@ -444,20 +364,5 @@ public final class Trainer {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return (z ^ (z >>> 31)) & 0x7fffffffL;
-  }
-
-  private static Map<String, Object> epochRecord(EpochSummary s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("epoch", s.epoch());
-    m.put("step", s.step());
-    m.put("train_loss", s.trainLoss());
-    m.put("train_accuracy", s.trainAccuracy());
-    m.put(
-        "validation_accuracy",
-        Double.isNaN(s.validationAccuracy()) ? null : s.validationAccuracy());
-    m.put("images_per_second", s.imagesPerSecond());
-    m.put("epoch_seconds", s.seconds());
-    m.put("routing", s.routing().stream().map(RoutingMetrics::toMap).toList());
-    return m;
   }
 }

@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import vimoe.data.Augmentation;
 import vimoe.data.DatasetSpec;
 import vimoe.data.Datasets;
@@ -22,7 +22,6 @@ import vimoe.model.VisionTransformer;
 import vimoe.run.Checkpoint;
 import vimoe.run.CrashHook;
 import vimoe.run.EvalResult;
-import vimoe.run.MetricsLog;
 import vimoe.run.RunConfig;
 import vimoe.run.RunDir;
 import vimoe.run.RunResult;
@@ -63,16 +62,26 @@ public final class TrainingRun {
     if (t.trainLimit() > 0) {
       train = train.head(Math.min(t.trainLimit(), train.size()));
     }
-    if (t.validationSize() >= train.size()) {
-      throw new IllegalArgumentException(
-          "validation_size "
-              + t.validationSize()
-              + " leaves no training images out of "
-              + train.size()
-              + "; lower --validation-size or raise --train-limit");
-    }
+    checkValidationSize(t, train.size());
     ImageSet.Split split = train.split(t.validationSize(), t.seed());
     return new Splits(split.train(), split.validation(), data.test());
+  }
+
+  /**
+   * Checks that the validation split of {@code config} leaves training images out of {@code
+   * images}: the one home of that check.
+   *
+   * @throws IllegalArgumentException naming the options to change
+   */
+  public static void checkValidationSize(TrainConfig config, long images) {
+    if (config.validationSize() >= images) {
+      throw new IllegalArgumentException(
+          "--validation-size "
+              + config.validationSize()
+              + " leaves no training images out of "
+              + images
+              + "; lower --validation-size or raise --train-limit");
+    }
   }
 
   /**
@@ -82,7 +91,7 @@ public final class TrainingRun {
    * @throws IllegalArgumentException naming the option to change
    */
   public static void check(RunConfig config, Splits data) {
-    Trainer.check(config.model().groupImages(), config.train(), data.train().size());
+    Trainer.check(config.model(), config.train(), data.train().size());
   }
 
   /**
@@ -94,7 +103,7 @@ public final class TrainingRun {
    * @throws IOException naming the damaged file and what to do
    */
   public static RunConfig checkResumable(Path runDir) throws IOException {
-    RunConfig config = RunDir.readConfig(runDir.resolve(RunDir.CONFIG));
+    RunConfig config = RunDir.readConfigOf(runDir);
     Path checkpoint = Checkpoint.readable(runDir);
     if (Checkpoint.holdsParameters(checkpoint)) {
       Checkpoint.stateOf(checkpoint);
@@ -165,27 +174,13 @@ public final class TrainingRun {
       throws IOException {
     long started = System.nanoTime();
     dir.repairs().forEach(r -> log.println("repaired " + dir.path() + ": " + r));
-    Optional<Checkpoint.State> checkpoint = dir.checkpoint();
+    Checkpoint.State from = dir.checkpoint().orElse(null);
     CrashHook.reached("started");
     try (Determinism mode = Determinism.enter(config.train().deterministic());
         NDManager manager = NDManager.newBaseManager(device)) {
       VisionTransformer model = build(config, manager);
       AdamW optimizer = new AdamW(Trainer.parameters(model), config.train().weightDecay(), manager);
-      MetricsLog metrics = dir.metrics();
-      Checkpoint.State from = checkpoint.orElse(null);
-      if (from != null) {
-        Checkpoint.loadModel(dir.path(), model, manager);
-        Trainer.parameters(model).forEach(p -> p.getArray().setRequiresGradient(true));
-        Checkpoint.loadOptimizer(
-            dir.path(), optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
-        metrics.truncateAfter(from.step());
-        log.printf(
-            "resuming %s after epoch %d of %d%n",
-            dir.path(), from.epoch(), config.train().epochs());
-      } else {
-        metrics.truncateAfter(0);
-      }
-      Augmentation augmentation = new Augmentation(config.train().pad(), config.train().flip());
+      restore(dir, from, model, optimizer, manager, config.train().epochs(), log);
       Trainer trainer =
           new Trainer(
               model,
@@ -194,15 +189,11 @@ public final class TrainingRun {
               data.validation(),
               config.mean(),
               config.std(),
-              augmentation);
-      List<Trainer.EpochSummary> epochs =
-          trainer.fit(manager, optimizer, from, dir.path(), listener, metrics);
-      double trainSeconds =
-          (from == null ? 0 : from.trainSeconds())
-              + epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
-      long trainImages =
-          (from == null ? 0 : from.trainImages())
-              + (long) epochs.size() * trainer.stepsPerEpoch() * config.train().batchSize();
+              new Augmentation(config.train().pad(), config.train().flip()));
+      long imagesPerEpoch = (long) trainer.stepsPerEpoch() * config.train().batchSize();
+      List<Trainer.Listener> listeners =
+          listeners(config, dir, from, model, optimizer, imagesPerEpoch, listener, manager);
+      List<Trainer.EpochSummary> epochs = trainer.fit(manager, optimizer, from, listeners);
       double lastValidation =
           epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).validationAccuracy();
       EvalResult evaluation =
@@ -223,11 +214,72 @@ public final class TrainingRun {
               config.train().seed(),
               config.train().epochs(),
               evaluation,
-              trainSeconds > 0 ? trainImages / trainSeconds : null,
+              trainingRate(from, epochs, imagesPerEpoch),
               (from == null ? 0 : from.elapsedSeconds()) + (System.nanoTime() - started) / 1e9);
       dir.writeResult(result);
       return result;
     }
+  }
+
+  /**
+   * The listeners of a run, in their order: the divergence guard first, so that neither the log nor
+   * the checkpoint records a diverged epoch; the metrics log before the checkpoint, which resuming
+   * truncates the log to; the caller's {@code listener} once the epoch is safe; test hooks last.
+   */
+  private static List<Trainer.Listener> listeners(
+      RunConfig config,
+      RunDir dir,
+      Checkpoint.State from,
+      VisionTransformer model,
+      AdamW optimizer,
+      long imagesPerEpoch,
+      Trainer.Listener listener,
+      NDManager manager) {
+    List<Trainer.Listener> listeners = new ArrayList<>();
+    listeners.add(new DivergenceGuard(model, config.train(), dir.path()));
+    listeners.add(new MetricsLogger(dir.metrics()));
+    listeners.add(new CheckpointSaver(dir.path(), model, optimizer, from, imagesPerEpoch));
+    listeners.add(listener);
+    TestHooks.ifActive(model, optimizer, manager).ifPresent(listeners::add);
+    return listeners;
+  }
+
+  /**
+   * Restores the model and optimizer from the checkpoint {@code from} (null: a new run, nothing to
+   * restore) and keeps the metrics log up to its step.
+   */
+  private static void restore(
+      RunDir dir,
+      Checkpoint.State from,
+      VisionTransformer model,
+      AdamW optimizer,
+      NDManager manager,
+      int epochs,
+      PrintStream log)
+      throws IOException {
+    if (from == null) {
+      dir.metrics().truncateAfter(0);
+      return;
+    }
+    Checkpoint.loadModel(dir.path(), model, manager);
+    Trainer.parameters(model).forEach(p -> p.getArray().setRequiresGradient(true));
+    Checkpoint.loadOptimizer(
+        dir.path(), optimizer.stateLayout(), bytes -> optimizer.decodeState(bytes, manager));
+    dir.metrics().truncateAfter(from.step());
+    log.printf("resuming %s after epoch %d of %d%n", dir.path(), from.epoch(), epochs);
+  }
+
+  /**
+   * Training images per second over all the run's epochs, those of earlier processes included; null
+   * when no time was measured.
+   */
+  private static Double trainingRate(
+      Checkpoint.State from, List<Trainer.EpochSummary> epochs, long imagesPerEpoch) {
+    double seconds =
+        (from == null ? 0 : from.trainSeconds())
+            + epochs.stream().mapToDouble(Trainer.EpochSummary::seconds).sum();
+    long images = (from == null ? 0 : from.trainImages()) + epochs.size() * imagesPerEpoch;
+    return seconds > 0 ? images / seconds : null;
   }
 
   /** Builds the model of a configuration and initialises it with the run's seed. */

@@ -350,4 +350,48 @@ class CrashRecoveryTest {
     }
     assertFalse(Files.exists(run.resolve(".checkpoint-new")));
   }
+
+  /**
+   * A run killed at its very first write leaves only {@code .lock} and {@code .config.json.tmp};
+   * {@code --resume} finishes the write and trains from step 0, to the result of a run never
+   * killed. An incomplete {@code .config.json.tmp} is refused in one line that says to start again.
+   */
+  @Test
+  void aRunKilledAtItsFirstWriteResumesFromStepZero(@TempDir Path tmp) throws Exception {
+    Path data = tmp.resolve("data");
+    TrainCommandTest.writeIdx(data, "train", 96, 1);
+    TrainCommandTest.writeIdx(data, "t10k", 32, 2);
+    Path whole = tmp.resolve("whole");
+    CliRunner.Result reference =
+        CliRunner.run("", ErrorsTest.tinyRun(data, whole).toArray(String[]::new));
+    assertEquals(0, reference.status(), reference.err());
+
+    Path killed = Files.createDirectories(tmp.resolve("killed"));
+    Files.copy(whole.resolve(".lock"), killed.resolve(".lock"));
+    Files.copy(whole.resolve("config.json"), killed.resolve(".config.json.tmp"));
+    CliRunner.Result resumed = CliRunner.run("", "train", "--resume", killed.toString());
+    assertEquals(0, resumed.status(), resumed.err());
+    assertTrue(resumed.err().contains("renamed .config.json.tmp to config.json"), resumed.err());
+    assertTrue(resumed.err().contains("no checkpoint yet: training from step 0"), resumed.err());
+    assertEquals(
+        Files.readString(whole.resolve("config.json")),
+        Files.readString(killed.resolve("config.json")));
+    assertFalse(Files.exists(killed.resolve(".config.json.tmp")));
+    assertEquals(
+        TrainCommandTest.JSON.readTree(whole.resolve("result.json").toFile()).get("test_accuracy"),
+        TrainCommandTest.JSON
+            .readTree(killed.resolve("result.json").toFile())
+            .get("test_accuracy"));
+
+    Path torn = Files.createDirectories(tmp.resolve("torn"));
+    Files.copy(whole.resolve(".lock"), torn.resolve(".lock"));
+    String config = Files.readString(whole.resolve("config.json"));
+    Files.writeString(torn.resolve(".config.json.tmp"), config.substring(0, config.length() / 2));
+    CliRunner.Result refused = CliRunner.run("", "train", "--resume", torn.toString());
+    assertEquals(2, refused.status(), refused.err());
+    assertEquals(1, refused.err().lines().count(), refused.err());
+    assertTrue(refused.err().contains("killed while writing its configuration"), refused.err());
+    assertTrue(refused.err().contains("vimoe train --output " + torn), refused.err());
+    assertTrue(Files.exists(torn.resolve(".config.json.tmp")), "nothing repaired or deleted");
+  }
 }

@@ -92,10 +92,10 @@ class TrainerTest {
             false,
             new Trainer.Listener() {
               @Override
-              public void onStep(
-                  int step, double loss, double accuracy, double imagesPerSecond, double lr) {
-                if (!Double.isFinite(loss) || !Double.isFinite(accuracy)) {
-                  notFinite.add("step " + step + ": loss " + loss + ", accuracy " + accuracy);
+              public void onTrainingBatch(Trainer.Step s) {
+                if (!Double.isFinite(s.loss()) || !Double.isFinite(s.accuracy())) {
+                  notFinite.add(
+                      "step " + s.step() + ": loss " + s.loss() + ", accuracy " + s.accuracy());
                 }
               }
             },
@@ -192,18 +192,16 @@ class TrainerTest {
       trainer.fit(
           m,
           optimizer,
-          0,
           null,
-          new Trainer.Listener() {
-            @Override
-            public void onStep(
-                int step, double loss, double accuracy, double imagesPerSecond, double lr) {
-              if (step % 25 == 0) {
-                rss.add(nativeBytes());
-              }
-            }
-          },
-          null);
+          List.of(
+              new Trainer.Listener() {
+                @Override
+                public void onTrainingBatch(Trainer.Step s) {
+                  if (s.step() % 25 == 0) {
+                    rss.add(nativeBytes());
+                  }
+                }
+              }));
     }
     long warm = rss.get(3); // after 100 steps
     long last = rss.get(rss.size() - 1);
