@@ -35,7 +35,8 @@ public final class Launcher {
     cmd.add("-Dai.djl.offline=true");
     for (String arg :
         java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("-Xmx")) {
+      // the heap, and vimoe's own switches (-Dvimoe.devicePaths=true) so that children run alike
+      if (arg.startsWith("-Xmx") || arg.startsWith("-Dvimoe.")) {
         cmd.add(arg);
       }
     }
@@ -93,6 +94,13 @@ public final class Launcher {
       PrintStream log)
       throws IOException, InterruptedException {
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / jobs);
+    log.printf(
+        Locale.ROOT,
+        "%d child processes at a time, each with %d of the %d processors as PyTorch's threads"
+            + " (OMP_NUM_THREADS)%n",
+        Math.min(jobs, todo.size()),
+        threads,
+        Runtime.getRuntime().availableProcessors());
     Path logs = Files.createDirectories(dir.resolve("logs"));
     ConcurrentLinkedQueue<StudyRun> queue = new ConcurrentLinkedQueue<>(todo);
     List<String> failed = java.util.Collections.synchronizedList(new ArrayList<>());
