@@ -26,8 +26,8 @@ public final class Launcher {
   private Launcher() {}
 
   /**
-   * The argument list of run {@code name}: java, its options, the main class and the study
-   * arguments.
+   * The argument list of run {@code name}: java, its heap limit and system properties, the main
+   * class and the study arguments.
    */
   public static List<String> command(Path dir, String name, List<String> studyArgs) {
     List<String> cmd = new ArrayList<>();
@@ -35,8 +35,9 @@ public final class Launcher {
     cmd.add("-Dai.djl.offline=true");
     for (String arg :
         java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      // the heap, and vimoe's own switches (-Dvimoe.devicePaths=true) so that children run alike
-      if (arg.startsWith("-Xmx") || arg.startsWith("-Dvimoe.")) {
+      // the heap and every system property (-Dvimoe.devicePaths=true, the GPU kit's
+      // -Djna.library.path), so that children run as this process does
+      if ((arg.startsWith("-Xmx") || arg.startsWith("-D")) && !cmd.contains(arg)) {
         cmd.add(arg);
       }
     }
