@@ -14,6 +14,26 @@ final class DeviceOptions {
 
   private Device device;
 
+  /** Whether a GPU named must be one this machine's engine sees (not for plans run elsewhere). */
+  private final boolean checkHere;
+
+  /** Checks a named GPU against this machine's engine. */
+  DeviceOptions() {
+    this(true);
+  }
+
+  private DeviceOptions(boolean checkHere) {
+    this.checkHere = checkHere;
+  }
+
+  /**
+   * For a command that only writes commands for other machines ({@code study plan}): the name's
+   * form is checked, not that this machine has the GPU.
+   */
+  static DeviceOptions forOtherMachines() {
+    return new DeviceOptions(false);
+  }
+
   @Option(
       names = "--device",
       paramLabel = "DEVICE",
@@ -21,7 +41,7 @@ final class DeviceOptions {
           "cpu, gpu (the first GPU) or gpu:N (default: the engine's default, its first GPU when it sees one, else cpu).")
   void setDevice(String name) {
     try {
-      device = Devices.parse(name);
+      device = checkHere ? Devices.parse(name) : Devices.parse(name, Integer.MAX_VALUE);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -60,9 +60,13 @@ final class EvalCommand implements Callable<Integer> {
       try (AutoCloseable lock = RunModel.lock(run, "vimoe eval")) {
         EvalResult result = evaluate(loaded, manager);
         AtomicFiles.write(file, RunJson.RESULTS.writeValueAsBytes(result));
+        EvalResult.FewShot ten = result.fewshot().get("10");
         System.out.printf(
-            "test accuracy %.4f, validation accuracy %s; written to %s%n",
-            result.testAccuracy(), result.validationAccuracy(), file);
+            "test accuracy %.4f, validation accuracy %s, 10-shot accuracy %s; written to %s%n",
+            result.testAccuracy(),
+            result.validationAccuracy(),
+            ten == null ? "- (too few images per class)" : String.format("%.4f", ten.mean()),
+            file);
         return 0;
       }
     }

@@ -29,6 +29,8 @@ import vimoe.study.StudySpec;
 final class StudyCommand implements Callable<Integer> {
   @Mixin StudyOptions options = new StudyOptions();
 
+  @Mixin DeviceOptions device = new DeviceOptions();
+
   // Not required = true: picocli would then demand it before the subcommands too.
   @Option(
       names = {"-o", "--output"},
@@ -41,7 +43,8 @@ final class StudyCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "1",
       description =
-          "Runs at once, each a child process with 1/N of the processors (default 1: in this process).")
+          "Runs at once, each a child process with 1/N of the processors as its threads "
+              + "(default 1: in this process); on a GPU the N children share it.")
   int jobs;
 
   @Option(
@@ -66,7 +69,7 @@ final class StudyCommand implements Callable<Integer> {
       study = options.spec();
       if (only != null) {
         Launcher.watchParent();
-        Study.runOnly(study, output, only, System.err);
+        Study.runOnly(study, output, only, System.err, device.device());
         return 0;
       }
       Study.checkSame(study, output);
@@ -77,13 +80,14 @@ final class StudyCommand implements Callable<Integer> {
       return 2;
     }
     System.err.printf(
-        "study of %d runs (%s; %d seeds, %d epochs) in %s%n",
+        "study of %d runs (%s; %d seeds, %d epochs) in %s on %s%n",
         study.runs().size(),
         String.join(", ", study.routers()),
         study.seeds(),
         study.epochs(),
-        output);
-    Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err);
+        output,
+        jobs > 1 ? jobs + " processes sharing " + device.device() : device.device());
+    Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err, device.device());
     StudyResults results = StudyResults.read(output);
     results.write(output);
     StudyReport.write(results, output);

@@ -24,6 +24,10 @@ import vimoe.study.StudySpec;
 final class StudyPlanCommand implements Callable<Integer> {
   @Mixin StudyOptions options = new StudyOptions();
 
+  // Plans run on other machines (a login node plans for GPU nodes): only --device's form is
+  // checked.
+  @Mixin DeviceOptions device = DeviceOptions.forOtherMachines();
+
   @Option(
       names = {"-o", "--output"},
       required = true,

@@ -26,8 +26,8 @@ public final class Launcher {
   private Launcher() {}
 
   /**
-   * The argument list of run {@code name}: java, its options, the main class and the study
-   * arguments.
+   * The argument list of run {@code name}: java, its heap limit and system properties, the main
+   * class and the study arguments.
    */
   public static List<String> command(Path dir, String name, List<String> studyArgs) {
     List<String> cmd = new ArrayList<>();
@@ -35,7 +35,9 @@ public final class Launcher {
     cmd.add("-Dai.djl.offline=true");
     for (String arg :
         java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("-Xmx")) {
+      // the heap and every system property (-Dvimoe.devicePaths=true, the GPU kit's
+      // -Djna.library.path), so that children run as this process does
+      if ((arg.startsWith("-Xmx") || arg.startsWith("-D")) && !cmd.contains(arg)) {
         cmd.add(arg);
       }
     }
@@ -93,6 +95,13 @@ public final class Launcher {
       PrintStream log)
       throws IOException, InterruptedException {
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / jobs);
+    log.printf(
+        Locale.ROOT,
+        "%d child processes at a time, each with %d of the %d processors as PyTorch's threads"
+            + " (OMP_NUM_THREADS)%n",
+        Math.min(jobs, todo.size()),
+        threads,
+        Runtime.getRuntime().availableProcessors());
     Path logs = Files.createDirectories(dir.resolve("logs"));
     ConcurrentLinkedQueue<StudyRun> queue = new ConcurrentLinkedQueue<>(todo);
     List<String> failed = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -20,6 +20,13 @@ import java.util.List;
  * @param trainImages images the run trained on (0 when not recorded)
  * @param validationImages images held out for validation
  * @param testImages images of the test split
+ * @param device the device the run was evaluated on ({@code cpu()}, {@code gpu(0)}); null when not
+ *     recorded
+ * @param routingPaths {@code host} (Java loops over the arrays, a CPU's) or {@code device} (tensor
+ *     programs only, a GPU's, or a CPU's with {@code -Dvimoe.devicePaths=true}); null when not
+ *     recorded
+ * @param deviceMemoryBytes bytes in use on the GPU at the end of the evaluation, by every process
+ *     on it (null on a CPU)
  */
 public record RunExtras(
     double noiseAccuracy,
@@ -32,7 +39,10 @@ public record RunExtras(
     List<int[][]> dominantExpert,
     int trainImages,
     int validationImages,
-    int testImages) {
+    int testImages,
+    String device,
+    String routingPaths,
+    Long deviceMemoryBytes) {
 
   /**
    * Test accuracy of a trained model evaluated at another capacity factor.

@@ -1,5 +1,6 @@
 package vimoe.study;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -52,7 +53,8 @@ final class RunFiles {
    * Trains the run in {@code dir}: resumes it when it was started (its config.json exists; opening
    * it repairs what a crash left, and a run killed before its first checkpoint restarts from step
    * 0), otherwise starts afresh, discarding leftovers of a run killed before its config was
-   * written.
+   * written. The model lives on {@code device}; {@code after} evaluates it further before {@code
+   * result.json} is written.
    *
    * @return whether it resumed
    */
@@ -61,19 +63,18 @@ final class RunFiles {
       TrainingRun.Splits splits,
       Path dir,
       Trainer.Listener listener,
-      PrintStream log)
+      PrintStream log,
+      Device device,
+      TrainingRun.AfterEvaluation after)
       throws IOException {
     boolean resume = Files.isRegularFile(dir.resolve(RunDir.CONFIG));
     if (!resume && Files.exists(dir)) {
       deleteRecursively(dir);
     }
-    TrainingRun.run(
-        resume ? RunDir.readConfig(dir.resolve(RunDir.CONFIG)) : config,
-        splits,
-        dir,
-        resume,
-        listener,
-        log);
+    try (RunDir run =
+        resume ? RunDir.open(dir, "vimoe study") : RunDir.create(dir, config, "vimoe study")) {
+      TrainingRun.run(run.config(), splits, null, run, listener, log, device, after);
+    }
     return resume;
   }
 

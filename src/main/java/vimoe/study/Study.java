@@ -1,5 +1,6 @@
 package vimoe.study;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -151,13 +152,14 @@ public final class Study {
   /**
    * Runs (or continues) every unfinished run, {@code jobs} at a time. With one job the runs train
    * in this process; with more, each run is a child process ({@link Launcher}) with an equal share
-   * of the processors as OpenMP threads.
+   * of the processors as OpenMP threads. Every run's model lives on {@code device} (the children
+   * get it through {@code childArgs}).
    *
    * @param childArgs the study options for the children (as on the command line, without {@code
    *     --output}, {@code --jobs} and {@code --only})
    */
   public static void runAll(
-      StudySpec spec, Path dir, int jobs, List<String> childArgs, PrintStream log)
+      StudySpec spec, Path dir, int jobs, List<String> childArgs, PrintStream log, Device device)
       throws IOException, InterruptedException {
     open(spec, dir);
     List<StudyRun> todo = new ArrayList<>();
@@ -176,7 +178,7 @@ public final class Study {
       int i = 0, n = todo.size();
       for (StudyRun run : todo) {
         i++;
-        runOne(spec, dir, run, data, "[" + i + "/" + n + "] ", log);
+        runOne(spec, dir, run, data, "[" + i + "/" + n + "] ", log, device);
       }
     } else {
       Launcher.runChildren(spec, dir, todo, jobs, childArgs, log);
@@ -184,7 +186,7 @@ public final class Study {
   }
 
   /** Runs (or continues) the run called {@code name} alone, as {@code study --only NAME} does. */
-  public static void runOnly(StudySpec spec, Path dir, String name, PrintStream log)
+  public static void runOnly(StudySpec spec, Path dir, String name, PrintStream log, Device device)
       throws IOException {
     StudyRun run = spec.run(name);
     open(spec, dir);
@@ -192,7 +194,7 @@ public final class Study {
       log.println("run " + name + " is finished already; nothing to do");
       return;
     }
-    runOne(spec, dir, run, StudyData.load(spec), "", log);
+    runOne(spec, dir, run, StudyData.load(spec), "", log, device);
   }
 
   /**
@@ -212,62 +214,113 @@ public final class Study {
   }
 
   private static void runOne(
-      StudySpec spec, Path dir, StudyRun run, StudyData data, String prefix, PrintStream log)
+      StudySpec spec,
+      Path dir,
+      StudyRun run,
+      StudyData data,
+      String prefix,
+      PrintStream log,
+      Device device)
       throws IOException {
     Path runDir = runDir(dir, run);
     StudyData.Prepared p = data.prepare(run);
+    PrintStream progress = prefixed(log, prefix + run.name() + ": ");
+    long started = System.nanoTime();
+    long[] trained = {0};
+    RunExtras[] extras = {null};
     if (!RunFiles.trained(runDir)) {
-      long started = System.nanoTime();
       Files.createDirectories(runDir.getParent());
-      boolean resumed =
-          RunFiles.train(
-              p.config(),
-              p.splits(),
-              runDir,
-              new Trainer.Listener() {
-                @Override
-                public void onEpoch(Trainer.EpochSummary s) {
-                  log.printf(
-                      java.util.Locale.ROOT,
-                      "%s%s: epoch %d/%d, validation accuracy %.2f%%, %.0f images/s%n",
-                      prefix,
-                      run.name(),
-                      s.epoch(),
-                      spec.epochs(),
-                      100 * s.validationAccuracy(),
-                      s.imagesPerSecond());
-                  String halt = System.getenv(HALT_ENV);
-                  if (halt != null && EPOCHS.incrementAndGet() == Integer.parseInt(halt)) {
-                    log.flush();
-                    Runtime.getRuntime().halt(137);
-                  }
-                }
-              },
-              new PrintStream(java.io.OutputStream.nullOutputStream()));
-      log.printf(
-          java.util.Locale.ROOT,
-          "%s%s: trained%s in %.0f s%n",
-          prefix,
-          run.name(),
-          resumed ? " (resumed from its checkpoint)" : "",
-          (System.nanoTime() - started) / 1e9);
+      boolean resuming = Files.isRegularFile(runDir.resolve("config.json"));
+      RunFiles.train(
+          p.config(),
+          p.splits(),
+          runDir,
+          new Trainer.Listener() {
+            @Override
+            public void onEpoch(Trainer.EpochSummary s) {
+              log.printf(
+                  java.util.Locale.ROOT,
+                  "%s%s: epoch %d/%d, validation accuracy %.2f%%, %.0f images/s%n",
+                  prefix,
+                  run.name(),
+                  s.epoch(),
+                  spec.epochs(),
+                  100 * s.validationAccuracy(),
+                  s.imagesPerSecond());
+              String halt = System.getenv(HALT_ENV);
+              if (halt != null && EPOCHS.incrementAndGet() == Integer.parseInt(halt)) {
+                log.flush();
+                Runtime.getRuntime().halt(137);
+              }
+              if (s.epoch() == spec.epochs()) {
+                trained[0] = System.nanoTime();
+                log.printf(
+                    java.util.Locale.ROOT,
+                    "%s%s: trained%s in %.0f s%n",
+                    prefix,
+                    run.name(),
+                    resuming ? " (resumed from its checkpoint)" : "",
+                    (trained[0] - started) / 1e9);
+              }
+            }
+          },
+          progress,
+          device,
+          (model, manager, evaluation) -> {
+            extras[0] =
+                StudyEval.evaluate(
+                    model,
+                    manager,
+                    p.config(),
+                    p.splits(),
+                    spec.evalCapacityFactors(),
+                    evaluation.testAccuracy(),
+                    progress);
+            RunFiles.writeExtras(runDir, extras[0]);
+          });
     }
     double test =
         RunFiles.JSON
             .readTree(runDir.resolve("result.json").toFile())
             .path("test_accuracy")
             .asDouble();
-    RunExtras extras =
-        StudyEval.evaluate(p.config(), p.splits(), runDir, spec.evalCapacityFactors(), test);
-    RunFiles.writeExtras(runDir, extras);
+    if (extras[0] == null) { // trained by a process stopped before the study's evaluation
+      trained[0] = System.nanoTime();
+      extras[0] =
+          StudyEval.evaluateCheckpoint(
+              p.config(), p.splits(), runDir, spec.evalCapacityFactors(), test, device, progress);
+      RunFiles.writeExtras(runDir, extras[0]);
+    }
+    long now = System.nanoTime();
     log.printf(
         java.util.Locale.ROOT,
-        "%s%s: test accuracy %.2f%% (noise %.2f%%, rotation %.2f%%)%n",
+        "%s%s: test accuracy %.2f%% (noise %.2f%%, rotation %.2f%%); evaluated in %.0f s on %s%n",
         prefix,
         run.name(),
         100 * test,
-        100 * extras.noiseAccuracy(),
-        100 * extras.rotationAccuracy());
+        100 * extras[0].noiseAccuracy(),
+        100 * extras[0].rotationAccuracy(),
+        (now - Math.max(trained[0], started)) / 1e9,
+        device);
+  }
+
+  /** Lines written to the result go to {@code log} each with {@code prefix} in front. */
+  private static PrintStream prefixed(PrintStream log, String prefix) {
+    java.io.OutputStream lines =
+        new java.io.OutputStream() {
+          private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+          @Override
+          public synchronized void write(int b) {
+            if (b == '\n') {
+              log.println(prefix + line.toString(java.nio.charset.StandardCharsets.UTF_8));
+              line.reset();
+            } else {
+              line.write(b);
+            }
+          }
+        };
+    return new PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** vimoe, Java, DJL and PyTorch versions. */

@@ -36,6 +36,17 @@ import vimoe.run.TrainConfig;
 public final class TrainingRun {
   private TrainingRun() {}
 
+  /**
+   * More evaluation of the trained model while it is in memory, after {@code result.json}'s
+   * evaluation and before that file is written (a caller that saves its own file first makes a run
+   * whose {@code result.json} exists complete).
+   */
+  @FunctionalInterface
+  public interface AfterEvaluation {
+    /** Evaluates {@code model}, whose arrays live in {@code manager}; {@code result} is its own. */
+    void accept(VisionTransformer model, NDManager manager, EvalResult result) throws IOException;
+  }
+
   /** The data of a run: the training, validation and test splits. */
   public record Splits(ImageSet train, ImageSet validation, ImageSet test) {}
 
@@ -172,6 +183,24 @@ public final class TrainingRun {
       PrintStream log,
       Device device)
       throws IOException {
+    return run(config, data, fewShot, dir, listener, log, device, null);
+  }
+
+  /**
+   * As {@link #run(RunConfig, Splits, FewShotData, RunDir, Trainer.Listener, PrintStream, Device)},
+   * with {@code after} (when not null) given the trained model before {@code result.json} is
+   * written.
+   */
+  public static RunResult run(
+      RunConfig config,
+      Splits data,
+      FewShotData fewShot,
+      RunDir dir,
+      Trainer.Listener listener,
+      PrintStream log,
+      Device device,
+      AfterEvaluation after)
+      throws IOException {
     long started = System.nanoTime();
     dir.repairs().forEach(r -> log.println("repaired " + dir.path() + ": " + r));
     Checkpoint.State from = dir.checkpoint().orElse(null);
@@ -207,6 +236,9 @@ public final class TrainingRun {
               fewShot,
               manager,
               log);
+      if (after != null) {
+        after.accept(model, manager, evaluation);
+      }
       CrashHook.reached("result-1");
       RunResult result =
           RunResult.of(

@@ -79,6 +79,14 @@ class TrainCommandTest {
     JsonNode evaluated = JSON.readTree(run.resolve("eval.json").toFile());
     assertEquals(
         result.get("test_accuracy").asDouble(), evaluated.get("test_accuracy").asDouble(), 1e-12);
+    JsonNode ten = evaluated.get("fewshot").get("10");
+    assertTrue(
+        eval.out()
+            .contains(
+                ten == null
+                    ? "10-shot accuracy - "
+                    : String.format("10-shot accuracy %.4f;", ten.get("mean").asDouble())),
+        eval.out());
 
     // A checkpoint directory evaluates the same model: the run's checkpoint/, and a copy of it
     // elsewhere.

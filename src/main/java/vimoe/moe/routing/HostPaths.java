@@ -13,6 +13,11 @@ public final class HostPaths {
 
   private HostPaths() {}
 
+  /** Whether {@code vimoe.devicePaths=true} forces the device paths on a CPU. */
+  public static boolean forced() {
+    return DEVICE_PATHS;
+  }
+
   /** True when {@code a} lives on a CPU and the device paths are not forced. */
   public static boolean allowed(NDArray a) {
     return !DEVICE_PATHS && !a.getDevice().isGpu();
