@@ -87,7 +87,8 @@ final class EvalCommand implements Callable<Integer> {
                     manager,
                     System.err)
                 .withCapacityFactor(capacityFactor);
-        AtomicFiles.write(file, RunJson.RESULTS.writeValueAsBytes(result));
+        AtomicFiles.write(
+            file, RunJson.evalJson(loaded.config(), loaded.files().checkpoint(), result));
         System.out.printf(
             "test accuracy %.4f, validation accuracy %s; written to %s%n",
             result.testAccuracy(), result.validationAccuracy(), file);

@@ -150,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
             or(clipNorm, d.clipNorm()),
             seed == null ? d.seed() : seed,
             or(validationSize, d.validationSize()),
-            or(trainLimit, d.trainLimit()),
+            trainLimit,
             or(pad, defaults.pad()),
             flip == null ? defaults.horizontalFlip() : flip,
             deterministic != null && deterministic);
@@ -168,8 +168,7 @@ final class TrainCommand implements Callable<Integer> {
     System.err.println("reading " + spec + "...");
     var probe = Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
     ImageSet sample = probe.train();
-    int available =
-        train.trainLimit() > 0 ? Math.min(train.trainLimit(), sample.size()) : sample.size();
+    int available = train.trainImages(sample.size());
     if (validationSize == null) {
       train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
       System.err.printf(
@@ -268,7 +267,7 @@ final class TrainCommand implements Callable<Integer> {
     if (result.fewshot(10) != null) {
       System.out.printf(", 10-shot accuracy %.4f", result.fewshot(10).mean());
     }
-    Double ips = result.imagesPerSecond();
+    Double ips = result.trainImagesPerSecond();
     System.out.printf(
         ", %s training images/s, %.0f s; results in %s%n",
         ips == null ? "-" : String.format("%.0f", ips),

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import vimoe.data.Augmentation;
 import vimoe.data.ImageSet;
+import vimoe.eval.Evaluation;
 import vimoe.eval.Evaluator;
 import vimoe.model.VisionTransformer;
 import vimoe.moe.MoeLayer;
@@ -257,7 +258,7 @@ public final class Trainer {
               routing.get(l).add(layers.get(l).lastMetrics());
             }
             if (log != null && (step + 1) % LOG_EVERY == 0) {
-              log.append(Map.of("step", step + 1, "loss", lastLoss, "learning_rate", lr));
+              log.append(Map.of("step", step + 1, "train_loss", lastLoss, "learning_rate", lr));
             }
           }
           double seconds = (System.nanoTime() - start) / 1e9;
@@ -296,7 +297,8 @@ public final class Trainer {
       summaries.add(summary);
       if (log != null) {
         log.append(
-            epochRecord(summary), true); // before the checkpoint: resuming truncates to its step
+            epochRecord(summary, model.moeBlockIndices()),
+            true); // before the checkpoint: resuming truncates to its step
       }
       if (runDir != null) {
         Checkpoint.save(
@@ -446,7 +448,7 @@ public final class Trainer {
     return (z ^ (z >>> 31)) & 0x7fffffffL;
   }
 
-  private static Map<String, Object> epochRecord(EpochSummary s) {
+  private static Map<String, Object> epochRecord(EpochSummary s, List<Integer> moeBlocks) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("epoch", s.epoch());
     m.put("step", s.step());
@@ -455,9 +457,9 @@ public final class Trainer {
     m.put(
         "validation_accuracy",
         Double.isNaN(s.validationAccuracy()) ? null : s.validationAccuracy());
-    m.put("images_per_second", s.imagesPerSecond());
+    m.put("train_images_per_second", s.imagesPerSecond());
     m.put("epoch_seconds", s.seconds());
-    m.put("routing", s.routing().stream().map(RoutingMetrics::toMap).toList());
+    m.put("routing", Evaluation.routingByBlock(moeBlocks, s.routing()));
     return m;
   }
 }

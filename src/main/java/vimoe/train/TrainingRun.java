@@ -60,8 +60,8 @@ public final class TrainingRun {
   public static Splits splits(RunConfig config, TrainTest data) {
     ImageSet train = data.train();
     TrainConfig t = config.train();
-    if (t.trainLimit() > 0) {
-      train = train.head(Math.min(t.trainLimit(), train.size()));
+    if (t.trainLimit() != null) {
+      train = train.head(t.trainImages(train.size()));
     }
     if (t.validationSize() >= train.size()) {
       throw new IllegalArgumentException(
