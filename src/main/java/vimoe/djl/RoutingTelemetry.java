@@ -39,6 +39,7 @@ public final class RoutingTelemetry extends TrainingListenerAdapter {
   private final Map<String, MoeLayer> layers = new LinkedHashMap<>();
   private Map<String, LayerReport> latest = Map.of();
   private int batches;
+  private int reported;
 
   /**
    * A listener that reports after every {@code every}-th training batch to {@code sink} (the
@@ -62,6 +63,11 @@ public final class RoutingTelemetry extends TrainingListenerAdapter {
     return Collections.unmodifiableMap(layers);
   }
 
+  /** The training batches reported since training began. */
+  public int reportedBatches() {
+    return reported;
+  }
+
   /** The reports of the most recent reported batch, by layer label (empty before the first). */
   public Map<String, LayerReport> latest() {
     return latest;
@@ -72,6 +78,7 @@ public final class RoutingTelemetry extends TrainingListenerAdapter {
     layers.clear();
     collect(trainer.getModel().getBlock(), "", layers);
     batches = 0;
+    reported = 0;
   }
 
   @Override
@@ -90,6 +97,7 @@ public final class RoutingTelemetry extends TrainingListenerAdapter {
       }
     }
     latest = Collections.unmodifiableMap(reports);
+    reported++;
     sink.accept(latest);
   }
 

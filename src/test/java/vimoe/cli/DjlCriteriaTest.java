@@ -78,17 +78,21 @@ class DjlCriteriaTest {
     assertEquals(0, predicted.status(), predicted.err());
     JsonNode top5 = JSON.readTree(predicted.out()).get(0).get("top5");
 
+    Classifications fromRun, fromCheckpoint;
+    // README-CRITERIA-BEGIN
     Criteria<Image, Classifications> criteria =
         Criteria.builder()
             .setTypes(Image.class, Classifications.class)
-            .optGroupId(VimoeModelZoo.GROUP_ID)
-            .optArgument(VimoeModelZoo.RUN, run.toString())
+            .optGroupId(VimoeModelZoo.GROUP_ID) // vimoe's model zoo
+            .optArgument(VimoeModelZoo.RUN, run.toString()) // a run or checkpoint directory
             .build();
-    Classifications fromRun, fromCheckpoint;
     try (ZooModel<Image, Classifications> model = criteria.loadModel();
         Predictor<Image, Classifications> predictor = model.newPredictor()) {
+      Classifications top = predictor.predict(ImageFactory.getInstance().fromFile(png));
+      System.out.println(top.topK(5));
+      // README-CRITERIA-END
       assertEquals("softmax-ec", model.getProperty("router"));
-      fromRun = predictor.predict(ImageFactory.getInstance().fromFile(png));
+      fromRun = top;
     }
     try (ZooModel<Image, Classifications> model =
             VimoeModelZoo.criteria(run.resolve(Checkpoint.DIR), null).loadModel();
