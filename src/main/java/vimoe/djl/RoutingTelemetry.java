@@ -1,5 +1,6 @@
 package vimoe.djl;
 
+import ai.djl.metric.Metrics;
 import ai.djl.nn.Block;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener;
@@ -24,8 +25,9 @@ import vimoe.moe.routing.RoutingPlan;
  * tokens, the router's gate entropy and the worst expert's overload ({@link LayerReport}).
  *
  * <p>The layers are found in the block tree when training begins and labelled by their path ({@code
- * block4} for the MoE layer of a ViT's block 4). Reading a plan waits for the device, so report
- * every few batches on an accelerator.
+ * block4} for the MoE layer of a ViT's block 4). Each report also goes to the trainer's {@link
+ * Metrics}, when it has one ({@link #METRIC_PREFIX}). Reading a plan waits for the device, so
+ * report every few batches on an accelerator.
  *
  * <pre>{@code
  * RoutingTelemetry telemetry = new RoutingTelemetry(10, report -> System.out.println(report));
@@ -34,6 +36,13 @@ import vimoe.moe.routing.RoutingPlan;
  * }</pre>
  */
 public final class RoutingTelemetry extends TrainingListenerAdapter {
+  /**
+   * Prefix of the metrics added to a trainer's {@link Metrics} (when it has one): {@code
+   * moe/LAYER/dropped_tokens}, {@code router_entropy}, {@code worst_overload} and {@code load_cv}
+   * (the coefficient of variation of the tokens experts hold).
+   */
+  public static final String METRIC_PREFIX = "moe/";
+
   private final int every;
   private final Consumer<Map<String, LayerReport>> sink;
   private final Map<String, MoeLayer> layers = new LinkedHashMap<>();
@@ -98,6 +107,15 @@ public final class RoutingTelemetry extends TrainingListenerAdapter {
     }
     latest = Collections.unmodifiableMap(reports);
     reported++;
+    Metrics metrics = trainer.getMetrics();
+    if (metrics != null) {
+      for (LayerReport r : reports.values()) {
+        metrics.addMetric(METRIC_PREFIX + r.layer() + "/dropped_tokens", r.droppedTokens());
+        metrics.addMetric(METRIC_PREFIX + r.layer() + "/router_entropy", r.routerEntropy());
+        metrics.addMetric(METRIC_PREFIX + r.layer() + "/worst_overload", r.worstOverload());
+        metrics.addMetric(METRIC_PREFIX + r.layer() + "/load_cv", r.after().cv());
+      }
+    }
     sink.accept(latest);
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
@@ -64,17 +65,24 @@ class RoutingTelemetryTest {
                 .optOptimizer(Optimizer.adam().build())
                 .addEvaluator(new Accuracy())
                 .addTrainingListeners(telemetry);
+        Metrics metrics = new Metrics(); // the telemetry goes to DJL's metrics too
         try (Trainer trainer = model.newTrainer(training)) {
+          trainer.setMetrics(metrics);
           trainer.initialize(new Shape(batch, 1, 8, 8));
           EasyTrain.fit(trainer, 2, trainSet, null);
         }
         // README-TELEMETRY-END
+        for (String name :
+            List.of("dropped_tokens", "router_entropy", "worst_overload", "load_cv")) {
+          String metric = RoutingTelemetry.METRIC_PREFIX + "block1/" + name;
+          assertEquals(2 * images / batch, metrics.getMetric(metric).size(), metric);
+        }
 
         assertEquals(List.of("block1"), List.copyOf(telemetry.layers().keySet()));
         assertEquals(2 * images / batch, telemetry.reportedBatches()); // every batch, both epochs
         MoeLayer layer = telemetry.layers().get("block1");
         RoutingPlan plan = layer.lastPlan();
-        RoutingMetrics metrics = layer.lastMetrics();
+        RoutingMetrics routing = layer.lastMetrics();
         RoutingTelemetry.LayerReport last = telemetry.latest().get("block1");
 
         int groups = plan.groups(), tokens = plan.tokens(), experts = plan.experts();
@@ -104,8 +112,8 @@ class RoutingTelemetryTest {
         }
         assertArrayEquals(heldMean, last.tokensPerExpertAfter(), 1e-9);
         assertEquals(dropped, last.droppedTokens());
-        assertEquals(metrics.droppedFraction(), last.droppedFraction(), 1e-9);
-        assertEquals(metrics.gateEntropy(), last.routerEntropy(), 0);
+        assertEquals(routing.droppedFraction(), last.droppedFraction(), 1e-9);
+        assertEquals(routing.gateEntropy(), last.routerEntropy(), 0);
         assertTrue(dropped > 0, "capacity factor 0.5 turns tokens away");
 
         // Before capacity, K = 1: every token asks for one expert, and an expert keeps the first C
@@ -130,6 +138,12 @@ class RoutingTelemetryTest {
         assertEquals(excess, dropped, 0);
         assertEquals(worst, last.worstOverload(), 1e-12);
         assertTrue(last.worstOverload() > 1);
+        assertEquals(
+            last.worstOverload(),
+            metrics
+                .latestMetric(RoutingTelemetry.METRIC_PREFIX + "block1/worst_overload")
+                .getValue(),
+            1e-12);
         assertEquals(capacity * last.worstOverload(), maxOf(requested, last.worstExpert()), 1e-9);
 
         // Spreads: over the (group, expert) counts.
