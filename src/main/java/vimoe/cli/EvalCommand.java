@@ -59,7 +59,8 @@ final class EvalCommand implements Callable<Integer> {
       Errors.check(() -> Preflight.outputFile(file, "--output")); // before minutes of evaluation
       try (AutoCloseable lock = RunModel.lock(run, "vimoe eval")) {
         EvalResult result = evaluate(loaded, manager);
-        AtomicFiles.write(file, RunJson.RESULTS.writeValueAsBytes(result));
+        AtomicFiles.write(
+            file, RunJson.evalJson(loaded.config(), loaded.files().checkpoint(), result));
         EvalResult.FewShot ten = result.fewshot().get("10");
         System.out.printf(
             "test accuracy %.4f, validation accuracy %s, 10-shot accuracy %s; written to %s%n",

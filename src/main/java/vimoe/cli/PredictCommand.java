@@ -1,10 +1,10 @@
 package vimoe.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.repository.zoo.ZooModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,9 +17,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vimoe.data.ImageFolderFormat;
-import vimoe.model.VitConfig;
+import vimoe.djl.VimoeModelZoo;
 
-/** {@code vimoe predict}: the top-5 classes of image files under a trained model. */
+/**
+ * {@code vimoe predict}: the top-5 classes of image files under a trained model, loaded through
+ * DJL's Criteria ({@link VimoeModelZoo}); each image is classified on its own.
+ */
 @Command(
     name = "predict",
     mixinStandardHelpOptions = true,
@@ -46,59 +49,34 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (NDManager manager = NDManager.newBaseManager(device.device())) {
-      RunModel loaded = RunModel.load(run, manager);
-      VitConfig c = loaded.config().model();
-      float[] mean = loaded.config().mean(), std = loaded.config().std();
-      int size = c.channels() * c.imageSize() * c.imageSize(),
-          plane = c.imageSize() * c.imageSize();
-      int group = c.groupImages(), n = images.size(), padded = (n + group - 1) / group * group;
-      float[] pixels = new float[padded * size];
-      for (int i = 0; i < padded; i++) {
-        byte[] raw =
-            ImageFolderFormat.readImage(
-                images.get(Math.min(i, n - 1)), c.channels(), c.imageSize(), c.imageSize());
-        for (int j = 0; j < size; j++) {
-          int ch = j / plane;
-          pixels[i * size + j] = ((raw[j] & 0xff) / 255f - mean[ch]) / std[ch];
-        }
-      }
-      NDArray x =
-          manager.create(pixels, new Shape(padded, c.channels(), c.imageSize(), c.imageSize()));
-      NDList out = loaded.model().forward(new ParameterStore(manager, false), new NDList(x), false);
-      float[] probs = out.get(0).softmax(1).toFloatArray();
-      List<String> names = loaded.config().classNames();
-      List<Map<String, Object>> rows = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        Integer[] order = new Integer[c.numClasses()];
-        for (int k = 0; k < order.length; k++) {
-          order[k] = k;
-        }
-        int base = i * c.numClasses();
-        java.util.Arrays.sort(order, (a, b) -> Float.compare(probs[base + b], probs[base + a]));
+    List<Map<String, Object>> rows = new ArrayList<>();
+    try (ZooModel<Image, Classifications> model =
+            VimoeModelZoo.criteria(run, device.device()).loadModel();
+        Predictor<Image, Classifications> predictor = model.newPredictor()) {
+      for (Path file : images) {
+        Image image = ImageFactory.getInstance().fromImage(ImageFolderFormat.readSource(file));
         List<Map<String, Object>> top = new ArrayList<>();
-        for (int k = 0; k < Math.min(5, order.length); k++) {
-          top.add(Map.of("class", names.get(order[k]), "probability", probs[base + order[k]]));
+        for (Classifications.Classification c : predictor.predict(image).topK(5)) {
+          top.add(Map.of("class", c.getClassName(), "probability", (float) c.getProbability()));
         }
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("image", images.get(i).toString());
+        row.put("image", file.toString());
         row.put("top5", top);
         rows.add(row);
       }
-      if (json) {
-        System.out.println(
-            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows));
-      } else {
-        for (Map<String, Object> row : rows) {
-          System.out.println(row.get("image"));
-          for (Object t : (List<?>) row.get("top5")) {
-            Map<?, ?> m = (Map<?, ?>) t;
-            System.out.printf(
-                "  %6.2f%%  %s%n", 100 * (Float) m.get("probability"), m.get("class"));
-          }
-        }
-      }
+    }
+    if (json) {
+      System.out.println(
+          new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows));
       return 0;
     }
+    for (Map<String, Object> row : rows) {
+      System.out.println(row.get("image"));
+      for (Object t : (List<?>) row.get("top5")) {
+        Map<?, ?> m = (Map<?, ?>) t;
+        System.out.printf("  %6.2f%%  %s%n", 100 * (Float) m.get("probability"), m.get("class"));
+      }
+    }
+    return 0;
   }
 }

@@ -87,10 +87,7 @@ final class Preflight {
                 + ImageSet.MAX_PIXELS
                 + "); use a smaller --image-size");
       }
-      long images =
-          train.trainLimit() > 0
-              ? Math.min(train.trainLimit(), shape.trainImages())
-              : shape.trainImages();
+      long images = train.trainImages(shape.trainImages());
       splitSizes(
           images,
           defaultValidation

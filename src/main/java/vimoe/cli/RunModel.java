@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import vimoe.model.VisionTransformer;
 import vimoe.run.Checkpoint;
+import vimoe.run.ModelFiles;
 import vimoe.run.RunConfig;
 import vimoe.run.RunDir;
 import vimoe.run.RunLock;
@@ -15,10 +16,14 @@ import vimoe.run.RunLock;
  *
  * @param config the run configuration
  * @param model the model with the checkpoint's parameters
- * @param home where reports about this model go: the run directory, or a standalone checkpoint
- *     directory
+ * @param files where the model's files are
  */
-record RunModel(RunConfig config, VisionTransformer model, Path home) {
+record RunModel(RunConfig config, VisionTransformer model, ModelFiles files) {
+
+  /** Where reports about this model go: the run directory, or a standalone checkpoint directory. */
+  Path home() {
+    return files.home();
+  }
 
   /**
    * Takes the lock of the directory that {@code eval} writes into for {@code dir} (the run
@@ -62,33 +67,10 @@ record RunModel(RunConfig config, VisionTransformer model, Path home) {
   static RunModel load(
       Path dir, NDManager manager, java.util.function.UnaryOperator<RunConfig> change)
       throws IOException {
-    Path checkpoint =
-        Files.isRegularFile(dir.resolve(RunDir.CONFIG)) && !Checkpoint.holdsParameters(dir)
-            ? Checkpoint.readable(dir)
-            : dir;
-    if (!Checkpoint.holdsParameters(checkpoint)) {
-      throw new IOException(
-          dir
-              + " is not a run directory (no config.json and checkpoint/) or a checkpoint "
-              + "(no model.params); pass the --output of 'vimoe train' or its checkpoint/");
-    }
-    // A run's checkpoint/ reports into the run; a checkpoint elsewhere reports into itself.
-    Path parent = checkpoint.toAbsolutePath().normalize().getParent();
-    boolean inRun = parent != null && Files.isRegularFile(parent.resolve(Checkpoint.CONFIG));
-    Path home = inRun ? parent : checkpoint;
-    Path config =
-        Files.isRegularFile(checkpoint.resolve(Checkpoint.CONFIG))
-            ? checkpoint.resolve(Checkpoint.CONFIG)
-            : home.resolve(Checkpoint.CONFIG);
-    if (!Files.isRegularFile(config)) {
-      throw new IOException(
-          dir
-              + " holds parameters but no config.json, here or in its parent; "
-              + "pass the run directory written by 'vimoe train'");
-    }
-    RunConfig rc = change.apply(RunDir.readConfig(config));
+    ModelFiles files = ModelFiles.locate(dir);
+    RunConfig rc = change.apply(RunDir.readConfig(files.config()));
     VisionTransformer model = new VisionTransformer(rc.model());
-    Checkpoint.loadParameters(checkpoint, model, manager);
-    return new RunModel(rc, model, home);
+    Checkpoint.loadParameters(files.checkpoint(), model, manager);
+    return new RunModel(rc, model, files);
   }
 }

@@ -177,10 +177,7 @@ final class TrainCommand implements Callable<Integer> {
     System.err.println("reading " + spec + "...");
     TrainTest read =
         Datasets.load(spec, data.dataDir, vit.channels(), vit.imageSize(), vit.imageSize());
-    int available =
-        train.trainLimit() > 0
-            ? Math.min(train.trainLimit(), read.train().size())
-            : read.train().size();
+    int available = train.trainImages(read.train().size());
     if (validationSize == null) {
       train = train.withValidationSize(TrainConfig.defaultValidationSize(available));
       System.err.printf(
@@ -223,7 +220,7 @@ final class TrainCommand implements Callable<Integer> {
         or(clipNorm, d.clipNorm()),
         seed == null ? d.seed() : seed,
         or(validationSize, d.validationSize()),
-        or(trainLimit, d.trainLimit()),
+        trainLimit,
         or(pad, augmentation.pad()),
         flip == null ? augmentation.horizontalFlip() : flip,
         deterministic != null && deterministic);
@@ -299,7 +296,7 @@ final class TrainCommand implements Callable<Integer> {
     if (result.fewshot(10) != null) {
       System.out.printf(", 10-shot accuracy %.4f", result.fewshot(10).mean());
     }
-    Double ips = result.imagesPerSecond();
+    Double ips = result.trainImagesPerSecond();
     System.out.printf(
         ", %s training images/s, %.0f s; results in %s%n",
         ips == null ? "-" : String.format("%.0f", ips),

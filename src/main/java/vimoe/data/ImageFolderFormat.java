@@ -193,28 +193,43 @@ public final class ImageFolderFormat {
   public static byte[] readImage(Path file, int channels, int height, int width)
       throws IOException {
     checkFormat(channels, height, width);
+    return pixels(readSource(file), channels, height, width);
+  }
+
+  /**
+   * Decodes an image file as it is (no resizing); a missing, oversized or damaged file is refused
+   * by name ({@link DatasetException}).
+   */
+  public static BufferedImage readSource(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new DatasetException(file, file + " does not exist or is not a file; check the path");
     }
-    BufferedImage rgb;
     try {
-      BufferedImage source = decode(file);
-      rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-      Graphics2D g = rgb.createGraphics();
-      try {
-        g.setRenderingHint(
-            RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-        g.drawImage(source, 0, 0, width, height, null);
-      } finally {
-        g.dispose();
-      }
+      return decode(file);
     } catch (DatasetException e) {
       throw e;
     } catch (IOException
         | RuntimeException e) { // ImageIO's readers throw anything on damaged files
       throw new DatasetException(
           file, file + " is an unreadable image (" + oneLine(e) + "); replace or remove it", e);
+    }
+  }
+
+  /**
+   * The pixels of a decoded image as {@link #readImage} gives them: resized bilinearly to {@code
+   * height} x {@code width}, as (Ch, H, W) uint8 values, grayscale by the ITU-R 601 luma weights.
+   */
+  public static byte[] pixels(BufferedImage source, int channels, int height, int width) {
+    checkFormat(channels, height, width);
+    BufferedImage rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = rgb.createGraphics();
+    try {
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+      g.drawImage(source, 0, 0, width, height, null);
+    } finally {
+      g.dispose();
     }
     int hw = height * width;
     int[] argb = rgb.getRGB(0, 0, width, height, null, 0, width);

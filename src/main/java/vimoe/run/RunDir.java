@@ -258,7 +258,7 @@ public final class RunDir implements AutoCloseable {
           file + " does not exist; give a run directory written by 'vimoe train'");
     }
     try {
-      return RunJson.CONFIG.readValue(file.toFile(), RunConfig.class);
+      return RunJson.readConfig(RunJson.CONFIG.readTree(file.toFile()));
     } catch (JacksonException e) {
       throw new IOException(
           file

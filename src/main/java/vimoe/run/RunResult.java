@@ -1,5 +1,6 @@
 package vimoe.run;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import java.util.List;
 import java.util.Map;
 import vimoe.moe.routing.RoutingMetrics;
@@ -23,7 +24,8 @@ import vimoe.moe.routing.RoutingMetrics;
  * @param flopsPerImage see {@link EvalResult}
  * @param inferenceImagesPerSecond see {@link EvalResult}
  * @param routing see {@link EvalResult}
- * @param imagesPerSecond training images per second over all the run's epochs, null when unknown
+ * @param trainImagesPerSecond training images per second over all the run's epochs, null when
+ *     unknown (read from the {@code images_per_second} of earlier versions too)
  * @param elapsedSeconds wall time of the whole run, over all its processes
  */
 public record RunResult(
@@ -41,7 +43,7 @@ public record RunResult(
     long flopsPerImage,
     double inferenceImagesPerSecond,
     Map<String, RoutingMetrics> routing,
-    Double imagesPerSecond,
+    @JsonAlias("images_per_second") Double trainImagesPerSecond,
     double elapsedSeconds) {
 
   /** Copies the collections, so the record is immutable. */
@@ -70,7 +72,7 @@ public record RunResult(
       long seed,
       int epochs,
       EvalResult e,
-      Double imagesPerSecond,
+      Double trainImagesPerSecond,
       double elapsedSeconds) {
     return new RunResult(
         router,
@@ -87,7 +89,7 @@ public record RunResult(
         e.flopsPerImage(),
         e.inferenceImagesPerSecond(),
         e.routing(),
-        imagesPerSecond,
+        trainImagesPerSecond,
         elapsedSeconds);
   }
 

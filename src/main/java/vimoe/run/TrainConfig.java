@@ -17,7 +17,7 @@ package vimoe.run;
  * @param clipNorm maximum global gradient norm (0 turns clipping off)
  * @param seed makes a run repeatable: initialisation, data order, augmentation, router noise
  * @param validationSize images held out of the training set for model choice
- * @param trainLimit use only the first N training images (0: all)
+ * @param trainLimit use only the first N training images; null: all of them
  * @param pad random-crop padding in pixels (0: no crop)
  * @param flip random horizontal flips
  * @param deterministic bit-identical parameters for the same seed (one intra-op thread; see README
@@ -34,7 +34,7 @@ public record TrainConfig(
     double clipNorm,
     long seed,
     int validationSize,
-    int trainLimit,
+    Integer trainLimit,
     int pad,
     boolean flip,
     boolean deterministic) {
@@ -57,8 +57,20 @@ public record TrainConfig(
         "label_smoothing must be in [0, 1), got " + labelSmoothing);
     require(clipNorm >= 0 && Double.isFinite(clipNorm), "clip_norm must be >= 0, got " + clipNorm);
     require(validationSize >= 0, "validation_size must be >= 0, got " + validationSize);
-    require(trainLimit >= 0, "train_limit must be >= 0, got " + trainLimit);
+    require(
+        trainLimit == null || trainLimit >= 1,
+        "train_limit must be >= 1 (leave it out to use every image), got " + trainLimit);
     require(pad >= 0, "pad must be >= 0, got " + pad);
+  }
+
+  /** The training images used out of {@code available}: all of them, or the first trainLimit. */
+  public int trainImages(int available) {
+    return trainLimit == null ? available : Math.min(trainLimit, available);
+  }
+
+  /** As {@link #trainImages(int)}, for a count that may exceed an int. */
+  public long trainImages(long available) {
+    return trainLimit == null ? available : Math.min(trainLimit, available);
   }
 
   /** Largest default validation split. */
@@ -75,7 +87,7 @@ public record TrainConfig(
       double clipNorm,
       long seed,
       int validationSize,
-      int trainLimit,
+      Integer trainLimit,
       int pad,
       boolean flip) {
     this(
@@ -99,7 +111,7 @@ public record TrainConfig(
    */
   public static TrainConfig defaults() {
     return new TrainConfig(
-        10, 128, 2e-3, 0.05, 0.05, 0.1, 1.0, 0, MAX_DEFAULT_VALIDATION, 0, 2, false, false);
+        10, 128, 2e-3, 0.05, 0.05, 0.1, 1.0, 0, MAX_DEFAULT_VALIDATION, null, 2, false, false);
   }
 
   /**

@@ -108,7 +108,7 @@ final class RunFiles {
         run,
         r.testAccuracy(),
         ten == null ? Double.NaN : ten.mean(),
-        r.imagesPerSecond() == null ? Double.NaN : r.imagesPerSecond(),
+        r.trainImagesPerSecond() == null ? Double.NaN : r.trainImagesPerSecond(),
         r.inferenceImagesPerSecond(),
         r.flopsPerImage(),
         r.parameters().total(),

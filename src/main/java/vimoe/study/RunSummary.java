@@ -63,7 +63,7 @@ public record RunSummary(
         ten == null ? Double.NaN : ten.mean(),
         ten == null ? Double.NaN : ten.std(),
         r.elapsedSeconds(),
-        orNaN(r.imagesPerSecond()),
+        orNaN(r.trainImagesPerSecond()),
         r.parameters().total(),
         r.parameters().active(),
         r.flopsPerImage(),

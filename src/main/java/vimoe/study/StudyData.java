@@ -68,7 +68,7 @@ final class StudyData {
         d.clipNorm(),
         run.seed(),
         spec.validationSize(),
-        spec.trainLimit(),
+        spec.trainLimit() > 0 ? spec.trainLimit() : null,
         aug.pad(),
         aug.horizontalFlip());
   }

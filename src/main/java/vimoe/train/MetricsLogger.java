@@ -3,8 +3,9 @@ package vimoe.train;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import vimoe.moe.routing.RoutingMetrics;
+import vimoe.eval.Evaluation;
 import vimoe.run.MetricsLog;
 
 /**
@@ -15,22 +16,26 @@ import vimoe.run.MetricsLog;
  */
 public final class MetricsLogger implements Trainer.Listener {
   private final MetricsLog log;
+  private final List<Integer> moeBlocks;
 
-  /** A logger appending to {@code log}. */
-  public MetricsLogger(MetricsLog log) {
+  /** A logger appending to {@code log}, labelling routing metrics by {@code moeBlocks}' indices. */
+  public MetricsLogger(MetricsLog log, List<Integer> moeBlocks) {
     this.log = log;
+    this.moeBlocks = List.copyOf(moeBlocks);
   }
 
   @Override
   public void onTrainingBatch(Trainer.Step s) {
     if (s.read() && s.step() % Trainer.LOG_EVERY == 0) {
-      append(Map.of("step", s.step(), "loss", s.loss(), "learning_rate", s.learningRate()), false);
+      append(
+          Map.of("step", s.step(), "train_loss", s.loss(), "learning_rate", s.learningRate()),
+          false);
     }
   }
 
   @Override
   public void onEpoch(Trainer.EpochSummary s) {
-    append(epochRecord(s), true);
+    append(epochRecord(s, moeBlocks), true);
   }
 
   private void append(Map<String, ?> record, boolean sync) {
@@ -41,7 +46,7 @@ public final class MetricsLogger implements Trainer.Listener {
     }
   }
 
-  private static Map<String, Object> epochRecord(Trainer.EpochSummary s) {
+  private static Map<String, Object> epochRecord(Trainer.EpochSummary s, List<Integer> moeBlocks) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("epoch", s.epoch());
     m.put("step", s.step());
@@ -50,9 +55,9 @@ public final class MetricsLogger implements Trainer.Listener {
     m.put(
         "validation_accuracy",
         Double.isNaN(s.validationAccuracy()) ? null : s.validationAccuracy());
-    m.put("images_per_second", s.imagesPerSecond());
+    m.put("train_images_per_second", s.imagesPerSecond());
     m.put("epoch_seconds", s.seconds());
-    m.put("routing", s.routing().stream().map(RoutingMetrics::toMap).toList());
+    m.put("routing", Evaluation.routingByBlock(moeBlocks, s.routing()));
     return m;
   }
 }

@@ -70,8 +70,8 @@ public final class TrainingRun {
   public static Splits splits(RunConfig config, TrainTest data) {
     ImageSet train = data.train();
     TrainConfig t = config.train();
-    if (t.trainLimit() > 0) {
-      train = train.head(Math.min(t.trainLimit(), train.size()));
+    if (t.trainLimit() != null) {
+      train = train.head(t.trainImages(train.size()));
     }
     checkValidationSize(t, train.size());
     ImageSet.Split split = train.split(t.validationSize(), t.seed());
@@ -269,7 +269,7 @@ public final class TrainingRun {
       NDManager manager) {
     List<Trainer.Listener> listeners = new ArrayList<>();
     listeners.add(new DivergenceGuard(model, config.train(), dir.path()));
-    listeners.add(new MetricsLogger(dir.metrics()));
+    listeners.add(new MetricsLogger(dir.metrics(), model.moeBlockIndices()));
     listeners.add(new CheckpointSaver(dir.path(), model, optimizer, from, imagesPerEpoch));
     listeners.add(listener);
     TestHooks.ifActive(model, optimizer, manager).ifPresent(listeners::add);

@@ -264,7 +264,7 @@ class BadInvocationsTest {
                     "-5",
                     "--dataset",
                     idx),
-                c("train_limit must be >= 0", "train", "--train-limit", "-1", "--dataset", idx),
+                c("train_limit must be >= 1", "train", "--train-limit", "-1", "--dataset", idx),
                 c(
                     "pad must be >= 0",
                     "train",

@@ -209,7 +209,7 @@ class CrashRecoveryTest {
     JsonNode expected = JSON.readTree(reference.resolve("result.json").toFile());
     JsonNode result = JSON.readTree(run.resolve("result.json").toFile());
     assertEquals(expected.get("test_accuracy"), result.get("test_accuracy"));
-    assertTrue(result.get("images_per_second").asDouble() > 0, result.toString());
+    assertTrue(result.get("train_images_per_second").asDouble() > 0, result.toString());
     assertNoTemporaries(run);
 
     // eval works on the recovered run; a finished run is left as it is, and --resume keeps its
@@ -331,7 +331,7 @@ class CrashRecoveryTest {
             n ->
                 (JsonNode)
                     ((ObjectNode) n.deepCopy())
-                        .without(List.of("images_per_second", "epoch_seconds")))
+                        .without(List.of("train_images_per_second", "epoch_seconds")))
         .toList();
   }
 

@@ -53,7 +53,7 @@ class TrainCommandTest {
             "test_accuracy",
             "validation_accuracy",
             "fewshot",
-            "images_per_second",
+            "train_images_per_second",
             "parameters",
             "flops_per_image",
             "routing",

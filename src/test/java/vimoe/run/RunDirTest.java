@@ -191,7 +191,7 @@ class RunDirTest {
     assertEquals(400, json.get("parameters").get("active").asLong());
     assertEquals(0.25, json.get("routing").get("block4").get("dropped_fraction").asDouble());
     assertEquals(0.5, json.get("routing").get("block4").get("under_k_fraction").asDouble());
-    assertEquals(250.0, json.get("images_per_second").asDouble());
+    assertEquals(250.0, json.get("train_images_per_second").asDouble());
     RunResult back = RunDir.readResult(dir);
     assertEquals(0.8, back.fewshot(10).mean());
     assertNull(back.fewshot(5));

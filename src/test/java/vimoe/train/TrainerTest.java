@@ -64,7 +64,7 @@ class TrainerTest {
             8, 1, 4, 16, 2, 2, 32, 4, Pooling.GAP, "last:1", RouterSpec.of(router), 4, 32, 1);
     TrainConfig t =
         new TrainConfig(
-            epochs, batch, 3e-3, 0.05, 0.1, 0.1, 1.0, 7, 32, 0, 1, false, deterministic);
+            epochs, batch, 3e-3, 0.05, 0.1, 0.1, 1.0, 7, 32, null, 1, false, deterministic);
     return new RunConfig(
         "synthetic",
         null,

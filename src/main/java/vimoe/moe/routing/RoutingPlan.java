@@ -50,6 +50,12 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
   RoutingMetrics metrics();
 
   /**
+   * Tokens per expert of every group, before and after capacity ({@link ExpertLoad}). Reads back to
+   * the host, like {@link #metrics()}.
+   */
+  ExpertLoad expertLoad();
+
+  /**
    * Keeps the small tensors that {@link #metrics()} reads alive in {@code owner}, beyond the
    * manager or scope of the step that made the plan, so metrics can be asked for after the step.
    * Detached aliases only: no computation, no copy. The dense views need the step's tensors.

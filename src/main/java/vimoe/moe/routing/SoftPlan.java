@@ -120,6 +120,17 @@ public final class SoftPlan implements RoutingPlan {
     return acc.build(0);
   }
 
+  @Override
+  public ExpertLoad expertLoad() {
+    double[] mass =
+        f64(keptDispatch.reshape(groups, tokens, experts, capacity).sum(new int[] {1, 3}));
+    double[][] held = new double[groups][experts];
+    for (int i = 0; i < mass.length; i++) {
+      held[i / experts][i % experts] = mass[i];
+    }
+    return new ExpertLoad(capacity, held, held);
+  }
+
   private static double[] f64(NDArray w) {
     return w.toType(DataType.FLOAT64, false).toDoubleArray();
   }

@@ -356,6 +356,36 @@ public final class SparsePlan implements RoutingPlan {
     return acc.build(keptAux.toType(DataType.FLOAT64, false).getDouble());
   }
 
+  @Override
+  public ExpertLoad expertLoad() {
+    long[] perExpert =
+        keptSlotToken
+            .gt(Scalars.constant(keptSlotToken, -1))
+            .sum(new int[] {2})
+            .toType(DataType.INT64, false)
+            .toLongArray(); // (G, E)
+    double[][] held = new double[groups][experts];
+    for (int i = 0; i < perExpert.length; i++) {
+      held[i / experts][i % experts] = perExpert[i];
+    }
+    double[][] requested = new double[groups][experts];
+    if (byExpert) {
+      long[] top = gates.argMax(2).toType(DataType.INT64, false).toLongArray(); // (G, S)
+      for (int i = 0; i < top.length; i++) {
+        requested[i / tokens][(int) top[i]]++;
+      }
+    } else {
+      long[] chosen = keptExpert.toType(DataType.INT64, false).toLongArray(); // (G, S, K)
+      int perGroup = chosen.length / groups;
+      for (int i = 0; i < chosen.length; i++) {
+        if (chosen[i] >= 0 && chosen[i] < experts) {
+          requested[i / perGroup][(int) chosen[i]]++;
+        }
+      }
+    }
+    return new ExpertLoad(capacity, requested, held);
+  }
+
   /** Dsp[g, s, e, c] = 1 where token s sits in slot (e, c). */
   @Override
   public double[][][][] denseDispatch() {
