@@ -19,7 +19,8 @@ import vimoe.train.Trainer;
  * A study directory: {@code study.json} (the spec, the versions, the machine), {@code runs/<name>/}
  * (one ordinary run directory per run), {@code logs/}, and the results and report that {@link
  * StudyResults} and {@link StudyReport} write. Running a study again continues it: finished runs
- * are kept, an interrupted run resumes from its checkpoint.
+ * are kept, an interrupted run resumes from its checkpoint; with more seeds, routers or sweep
+ * values it grows, reusing every finished run.
  */
 public final class Study {
   /** The study's definition in its directory. */
