@@ -18,13 +18,14 @@ import vimoe.study.RunSummary;
     name = "report",
     mixinStandardHelpOptions = true,
     description =
-        "Compare finished runs head to head: a Markdown table (test accuracy, 10-shot accuracy, "
+        "Compare finished runs, or the runs of a study, head to head: a Markdown table (test accuracy, 10-shot accuracy, "
             + "wall time, throughput, parameters, FLOPs) and a PNG plot of validation accuracy per epoch.")
 final class ReportCommand implements Callable<Integer> {
   @Parameters(
-      paramLabel = "RUN_DIR",
+      paramLabel = "DIR",
       arity = "1..*",
-      description = "Run directories written by 'vimoe train'.")
+      description =
+          "Run directories written by 'vimoe train', or study directories (their finished runs).")
   List<Path> runs;
 
   @Option(
@@ -53,7 +54,7 @@ final class ReportCommand implements Callable<Integer> {
       Errors.check(() -> Preflight.outputFile(output, "--output"));
     }
     List<RunSummary> summaries = new ArrayList<>();
-    for (Path run : runs) { // every run is read before anything is written
+    for (Path run : Report.runDirs(runs)) { // every run is read before anything is written
       summaries.add(Errors.input(() -> RunSummary.read(run)));
     }
     String table = Report.markdown(summaries);

@@ -45,6 +45,7 @@ final class StudyReportCommand implements Callable<Integer> {
               + String.join(", ", results.unfinished()));
     }
     results.findings().forEach(f -> System.out.println(Findings.sentence(f)));
+    Findings.rankingLines(results.ranking()).forEach(System.out::println);
     System.out.println(
         "report: " + dir.resolve("report.html") + " (" + results.finished().size() + " runs)");
   }

@@ -13,6 +13,12 @@ import java.util.List;
  * @param n the number of paired seeds
  * @param compared what was subtracted from what, e.g. "7 MoE routers minus dense"
  * @param point the grid point, e.g. "capacity_factor=1" (empty without a sweep)
+ * @param sd the standard deviation over seeds of the paired differences, null with fewer than two
+ * @param minimumDetectableEffect the smallest true difference these n seeds detect with 80% power
+ *     at a two-sided 5% level ({@link Stats#minimumDetectableEffect}), null with fewer than two
+ * @param seedsToResolve when inconclusive, the seeds that would resolve a true difference equal to
+ *     the estimate ({@link Stats#seedsToResolve}); null otherwise, or when more than {@link
+ *     Stats#MAX_SEEDS} would be needed
  */
 public record Finding(
     String claim,
@@ -21,4 +27,7 @@ public record Finding(
     String verdict,
     int n,
     String compared,
-    String point) {}
+    String point,
+    Double sd,
+    Double minimumDetectableEffect,
+    Integer seedsToResolve) {}

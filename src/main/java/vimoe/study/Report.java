@@ -1,12 +1,17 @@
 package vimoe.study;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import vimoe.study.report.Charts;
 
 /**
- * A head-to-head report of runs: a Markdown table and a PNG plot of validation accuracy per epoch.
+ * A head-to-head report of runs ({@code vimoe report}): a Markdown table and a PNG plot of
+ * validation accuracy per epoch, of run directories or of the finished runs of a study.
  */
 public final class Report {
   private Report() {}
@@ -44,6 +49,33 @@ public final class Report {
               r.flopsPerImage() / 1e6));
     }
     return out.toString();
+  }
+
+  /**
+   * The run directories that {@code paths} name: a run directory stands for itself; a study
+   * directory (one holding {@code study.json}) for the runs its results are made of ({@link
+   * StudyResults#finished}), in the study's order, so that a report of a study shows the same
+   * records as {@code study report}.
+   *
+   * @throws IOException naming a study directory without a finished run
+   */
+  public static List<Path> runDirs(List<Path> paths) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Path p : paths) {
+      if (!Files.isRegularFile(p.resolve(Study.SPEC_FILE))) {
+        out.add(p);
+        continue;
+      }
+      List<String> finished = StudyResults.read(p).finished();
+      if (finished.isEmpty()) {
+        throw new IOException(
+            p + " is a study with no finished run yet; continue it with 'vimoe study' first");
+      }
+      for (String name : finished) {
+        out.add(p.resolve("runs").resolve(name));
+      }
+    }
+    return out;
   }
 
   /** An accuracy in [0, 1] as a percentage with two decimals, e.g. {@code 88.08%}. */

@@ -52,6 +52,151 @@ public final class Stats {
     return new Estimate(m, List.of(m - half, m + half), n);
   }
 
+  /** Two-sided significance level of every interval and test: 5%. */
+  public static final double ALPHA = 0.05;
+
+  /** Power at which {@link #minimumDetectableEffect} is stated: 80%. */
+  public static final double POWER = 0.80;
+
+  /** The most seeds {@link #seedsToResolve} looks at; beyond it the answer is "more than". */
+  public static final int MAX_SEEDS = 10_000;
+
+  /** The sample standard deviation (divisor n - 1) of the non-NaN values; NaN with fewer than 2. */
+  public static double sd(double[] values) {
+    double[] v = Arrays.stream(values).filter(x -> !Double.isNaN(x)).toArray();
+    if (v.length < 2) {
+      return Double.NaN;
+    }
+    double m = mean(v), ss = 0;
+    for (double x : v) {
+      ss += (x - m) * (x - m);
+    }
+    return Math.sqrt(ss / (v.length - 1));
+  }
+
+  /**
+   * The smallest true mean difference that a paired t-test on {@code n} seeds detects with 80%
+   * power at a two-sided 5% level, given the standard deviation {@code sd} of the paired
+   * differences: {@code MDE(n) = (t(1 - alpha/2, n-1) + t(power, n-1)) * sd / sqrt(n)}. This is the
+   * usual approximation of the power of the t-test by central t quantiles (Cohen 1988; the exact
+   * power needs the noncentral t, which commons-math3 lacks); it is slightly optimistic for very
+   * few seeds. NaN with fewer than two seeds or without a standard deviation.
+   */
+  public static double minimumDetectableEffect(double sd, int n) {
+    if (n < 2 || Double.isNaN(sd)) {
+      return Double.NaN;
+    }
+    TDistribution t = new TDistribution(n - 1);
+    return (t.inverseCumulativeProbability(1 - ALPHA / 2) + t.inverseCumulativeProbability(POWER))
+        * sd
+        / Math.sqrt(n);
+  }
+
+  /**
+   * The number of seeds that would resolve a true difference of {@code effect} given the standard
+   * deviation {@code sd} of the paired differences: the smallest n >= 2 with {@code MDE(n) <=
+   * |effect|} ({@link #minimumDetectableEffect}; searched n by n, since the t quantiles depend on
+   * n). Null when {@code effect} is 0 or NaN, or when even {@link #MAX_SEEDS} seeds would not do.
+   */
+  public static Integer seedsToResolve(double effect, double sd) {
+    if (Double.isNaN(effect) || Double.isNaN(sd) || effect == 0) {
+      return null;
+    }
+    for (int n = 2; n <= MAX_SEEDS; n++) {
+      if (minimumDetectableEffect(sd, n) <= Math.abs(effect)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The two-sided p-value of the one-sample t-test of mean 0 on the non-NaN {@code differences}
+   * (the paired t-test): {@code 2 * P(T_{n-1} > |mean| / (s / sqrt(n)))}. 0 when every difference
+   * is the same non-zero value, 1 when all are 0, NaN with fewer than two values.
+   */
+  public static double pValue(double[] differences) {
+    double[] v = Arrays.stream(differences).filter(x -> !Double.isNaN(x)).toArray();
+    if (v.length < 2) {
+      return Double.NaN;
+    }
+    double m = mean(v), s = sd(v);
+    if (s == 0) {
+      return m == 0 ? 1 : 0;
+    }
+    double t = Math.abs(m) / (s / Math.sqrt(v.length));
+    return 2 * new TDistribution(v.length - 1).cumulativeProbability(-t);
+  }
+
+  /**
+   * The mean of {@code differences} with its two-sided interval at confidence {@code 1 - alpha}:
+   * {@code mean ± t(1 - alpha/2, n-1) * s / sqrt(n)}. As {@link #estimate} (which is alpha = 0.05),
+   * NaN values left out, no interval with fewer than two values.
+   */
+  public static Estimate estimate(double[] values, double alpha) {
+    Estimate e = estimate(values);
+    if (e.ci95() == null) {
+      return e;
+    }
+    double half =
+        new TDistribution(e.n() - 1).inverseCumulativeProbability(1 - alpha / 2)
+            * sd(values)
+            / Math.sqrt(e.n());
+    return new Estimate(e.mean(), List.of(e.mean() - half, e.mean() + half), e.n());
+  }
+
+  /**
+   * Holm's step-down adjustment (Holm 1979) of {@code p}: with the p-values sorted ascending,
+   * {@code adjusted_(i) = max over j <= i of min(1, (m - j + 1) p_(j))}, returned in the input's
+   * order. A NaN p-value counts as 1 (it is never significant) and stays NaN in the output.
+   */
+  public static double[] holm(double[] p) {
+    int m = p.length;
+    Integer[] order = new Integer[m];
+    for (int i = 0; i < m; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(orOne(p[a]), orOne(p[b])));
+    double[] out = new double[m];
+    double running = 0;
+    for (int j = 0; j < m; j++) {
+      int i = order[j];
+      running = Math.max(running, Math.min(1, (m - j) * orOne(p[i])));
+      out[i] = Double.isNaN(p[i]) ? Double.NaN : running;
+    }
+    return out;
+  }
+
+  /**
+   * For each p-value, the significance level of its Holm step: {@code alpha / (m - j + 1)} for the
+   * j-th smallest, or, for a p-value after the first step Holm does not reject, the level of that
+   * step. An interval at confidence {@code 1 - level} then excludes 0 exactly when Holm rejects
+   * (adjusted p < alpha).
+   */
+  public static double[] holmLevels(double[] p, double alpha) {
+    int m = p.length;
+    Integer[] order = new Integer[m];
+    for (int i = 0; i < m; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(orOne(p[a]), orOne(p[b])));
+    double[] out = new double[m];
+    double stopped = Double.NaN;
+    for (int j = 0; j < m; j++) {
+      int i = order[j];
+      double level = alpha / (m - j);
+      if (Double.isNaN(stopped) && !(orOne(p[i]) < level)) {
+        stopped = level;
+      }
+      out[i] = Double.isNaN(stopped) ? level : stopped;
+    }
+    return out;
+  }
+
+  private static double orOne(double p) {
+    return Double.isNaN(p) ? 1 : p;
+  }
+
   /**
    * "holds" when the interval excludes 0 from below (the estimate is reliably positive), "reversed"
    * when it excludes 0 from above, "inconclusive" otherwise (also without an interval).

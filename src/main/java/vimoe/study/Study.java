@@ -20,7 +20,8 @@ import vimoe.train.Trainer;
  * A study directory: {@code study.json} (the spec, the versions, the machine), {@code runs/<name>/}
  * (one ordinary run directory per run), {@code logs/}, and the results and report that {@link
  * StudyResults} and {@link StudyReport} write. Running a study again continues it: finished runs
- * are kept, an interrupted run resumes from its checkpoint.
+ * are kept, an interrupted run resumes from its checkpoint; with more seeds, routers or sweep
+ * values it grows, reusing every finished run.
  */
 public final class Study {
   /** The study's definition in its directory. */
@@ -60,28 +61,42 @@ public final class Study {
 
   /**
    * Creates {@code dir/study.json} for {@code spec}, or checks that the one there holds the same
-   * spec (a directory runs one study).
+   * spec or one that {@code spec} grows (more seeds, more routers, more values of the same sweeps;
+   * see {@link #grows}), and then rewrites it with {@code spec}: every finished run keeps its name
+   * and meaning, and is reused.
    *
    * @throws IllegalArgumentException when {@code dir} holds another study, naming what differs
    */
   public static void open(StudySpec spec, Path dir) throws IOException {
     Path file = dir.resolve(SPEC_FILE);
+    StudyFile f;
     if (Files.isRegularFile(file)) {
-      check(spec, read(dir), file);
-      return;
+      StudyFile existing = read(dir);
+      if (!check(spec, existing, file)) {
+        return;
+      }
+      // the study grows: its runs so far keep their names and meaning
+      f =
+          new StudyFile(
+              spec,
+              spec.runs().stream().map(StudyRun::name).toList(),
+              existing.versions(),
+              existing.machine(),
+              existing.created());
+    } else {
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(
+            "--output " + dir + " is a file, not a directory; choose another --output");
+      }
+      Files.createDirectories(dir);
+      f =
+          new StudyFile(
+              spec,
+              spec.runs().stream().map(StudyRun::name).toList(),
+              versions(),
+              machine(),
+              Instant.now().toString());
     }
-    if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      throw new IllegalArgumentException(
-          "--output " + dir + " is a file, not a directory; choose another --output");
-    }
-    Files.createDirectories(dir);
-    StudyFile f =
-        new StudyFile(
-            spec,
-            spec.runs().stream().map(StudyRun::name).toList(),
-            versions(),
-            machine(),
-            Instant.now().toString());
     // Several `study --only` processes may start at once: each writes its own temporary file.
     Path tmp = Files.createTempFile(dir, ".study-", ".tmp");
     Files.write(tmp, RunFiles.JSON.writeValueAsBytes(f));
@@ -93,8 +108,8 @@ public final class Study {
   }
 
   /**
-   * Checks, writing nothing, that {@code dir} holds no other study than {@code spec} (it may hold
-   * none yet).
+   * Checks, writing nothing, that {@code dir} holds no other study than {@code spec} or one that
+   * {@code spec} grows (it may hold none yet).
    *
    * @throws IllegalArgumentException when it holds another study, naming what differs
    */
@@ -129,24 +144,74 @@ public final class Study {
     }
   }
 
-  private static void check(StudySpec spec, StudyFile existing, Path file) {
+  /** The fields of a spec that a study may grow by; every other field fixes what a run means. */
+  private static final List<String> GROWABLE = List.of("routers", "seeds", "sweeps");
+
+  /**
+   * Whether {@code spec} is the study in {@code file} ({@code false}) or grows it ({@code true}).
+   *
+   * @throws IllegalArgumentException when it is neither, naming what differs
+   */
+  private static boolean check(StudySpec spec, StudyFile existing, Path file) {
     JsonNode want = RunFiles.JSON.valueToTree(spec),
         have = RunFiles.JSON.valueToTree(existing.spec());
     if (want.equals(have)) {
-      return;
+      return false;
     }
     List<String> diffs = new ArrayList<>();
     for (Iterator<String> it = want.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (!want.get(name).equals(have.get(name))) {
+      if (!GROWABLE.contains(name) && !want.get(name).equals(have.get(name))) {
         diffs.add(name + " " + have.get(name) + " there, " + want.get(name) + " now");
       }
+    }
+    if (diffs.isEmpty()) {
+      String shrinks = grows(existing.spec(), spec);
+      if (shrinks == null) {
+        return true;
+      }
+      diffs.add(shrinks);
     }
     throw new IllegalArgumentException(
         file
             + " holds another study ("
             + String.join("; ", diffs)
-            + "); run the same options to continue it, or choose another --output");
+            + "); a study grows only by more --seeds, --routers or --sweep values, with every "
+            + "other option as before: run those options, or choose another --output");
+  }
+
+  /**
+   * Null when {@code bigger} holds every run of {@code smaller} (at least its seeds, its routers,
+   * the same swept options with at least their values), else what {@code bigger} lacks.
+   */
+  static String grows(StudySpec smaller, StudySpec bigger) {
+    if (bigger.seeds() < smaller.seeds()) {
+      return "seeds " + smaller.seeds() + " there, " + bigger.seeds() + " now (fewer)";
+    }
+    List<String> lost =
+        smaller.routers().stream().filter(r -> !bigger.routers().contains(r)).toList();
+    if (!lost.isEmpty()) {
+      return "routers " + String.join(", ", lost) + " there, not now";
+    }
+    if (!smaller.sweeps().keySet().equals(bigger.sweeps().keySet())) {
+      return "swept options "
+          + smaller.sweeps().keySet()
+          + " there, "
+          + bigger.sweeps().keySet()
+          + " now";
+    }
+    for (Map.Entry<String, List<Double>> e : smaller.sweeps().entrySet()) {
+      if (!bigger.sweeps().get(e.getKey()).containsAll(e.getValue())) {
+        return "sweep "
+            + e.getKey()
+            + " "
+            + e.getValue()
+            + " there, "
+            + bigger.sweeps().get(e.getKey())
+            + " now (values missing)";
+      }
+    }
+    return null;
   }
 
   /**

@@ -41,6 +41,10 @@ public final class StudyReport {
       tables.add(capacity);
     }
     tables.add(findingsTable(r));
+    if (!r.pairs().isEmpty()) {
+      tables.add(rankingTable(r));
+      tables.add(pairsTable(r));
+    }
     if (!r.unfinished().isEmpty()) {
       tables.add(
           new Table(
@@ -122,7 +126,8 @@ public final class StudyReport {
         String.format(
             Locale.ROOT,
             "Accuracies are means over seeds with 95%% intervals (Student t, n - 1 degrees "
-                + "of freedom); a claim holds or is reversed only when its interval excludes 0. Robustness: additive "
+                + "of freedom); a claim holds or is reversed only when its interval excludes 0. Every pair of "
+                + "routers is compared too, Holm-adjusted for the number of pairs. Robustness: additive "
                 + "Gaussian noise of %.2f of the pixel range, and a rotation by %.0f degrees.",
             Corruptions.STUDY_NOISE_STD,
             Corruptions.STUDY_ROTATION_DEGREES));
@@ -238,12 +243,121 @@ public final class StudyReport {
                   : String.format(
                       Locale.ROOT, "[%+.2f, %+.2f]", 100 * f.ci95().get(0), 100 * f.ci95().get(1)),
               Integer.toString(f.n()),
-              f.verdict()));
+              f.verdict(),
+              f.sd() == null ? "-" : String.format(Locale.ROOT, "%.2f points", 100 * f.sd()),
+              f.minimumDetectableEffect() == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.2f points", 100 * f.minimumDetectableEffect()),
+              f.seedsToResolve() == null ? "-" : "about " + f.seedsToResolve()));
     }
     return new Table(
-        "The paper's claims as paired differences of test accuracy (per seed first, then over seeds)",
-        List.of("claim", "compared", "estimate", "95% CI", "seeds", "verdict"),
+        "The paper's claims as paired differences of test accuracy (per seed first, then over seeds);"
+            + " detectable: the smallest true difference these seeds find with 80% power at a"
+            + " two-sided 5% level, (t(0.975, n-1) + t(0.8, n-1)) SD / sqrt(n); seeds to resolve:"
+            + " the smallest n at which the observed difference is detectable",
+        List.of(
+            "claim",
+            "compared",
+            "estimate",
+            "95% CI",
+            "seeds",
+            "verdict",
+            "SD of differences",
+            "detectable (80% power)",
+            "seeds to resolve"),
         rows);
+  }
+
+  private static Table rankingTable(StudyResults r) {
+    boolean swept = !r.spec().sweeps().isEmpty();
+    List<List<String>> rows = new ArrayList<>();
+    for (RouterRank x : r.ranking()) {
+      List<String> row = new ArrayList<>();
+      if (swept) {
+        row.add(x.point());
+      }
+      row.addAll(
+          List.of(
+              Integer.toString(x.rank()),
+              "`" + x.router() + "`",
+              percent(x.testAccuracy()),
+              x.notSeparatedFrom().isEmpty()
+                  ? "-"
+                  : String.join(
+                      ", ", x.notSeparatedFrom().stream().map(n -> "`" + n + "`").toList())));
+      rows.add(row);
+    }
+    List<String> columns = new ArrayList<>();
+    if (swept) {
+      columns.add("grid point");
+    }
+    columns.addAll(List.of("rank", "router", "test accuracy", "not separated from"));
+    return new Table(
+        "Ranking: 1 + the number of routers significantly better (paired t-tests of all pairs,"
+            + " Holm-adjusted); routers the data cannot separate share a rank",
+        columns,
+        rows);
+  }
+
+  private static Table pairsTable(StudyResults r) {
+    boolean swept = !r.spec().sweeps().isEmpty();
+    List<List<String>> rows = new ArrayList<>();
+    for (PairComparison c : r.pairs()) {
+      List<String> row = new ArrayList<>();
+      if (swept) {
+        row.add(c.point());
+      }
+      row.addAll(
+          List.of(
+              "`" + c.a() + "` - `" + c.b() + "`",
+              Integer.toString(c.n()),
+              c.difference() == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%+.2f points", 100 * c.difference()),
+              interval(c.ci95()),
+              c.pValue() == null ? "-" : String.format(Locale.ROOT, "%.4f", c.pValue()),
+              c.holmPValue() == null ? "-" : String.format(Locale.ROOT, "%.4f", c.holmPValue()),
+              c.adjustedInterval() == null
+                  ? "-"
+                  : interval(c.adjustedInterval())
+                      + String.format(Locale.ROOT, " (%.2f%%)", 100 * c.adjustedConfidence()),
+              pairVerdict(c)));
+      rows.add(row);
+    }
+    List<String> columns = new ArrayList<>();
+    if (swept) {
+      columns.add("grid point");
+    }
+    columns.addAll(
+        List.of(
+            "pair",
+            "seeds",
+            "difference",
+            "95% CI (unadjusted)",
+            "p (paired t)",
+            "p (Holm)",
+            "adjusted interval (confidence)",
+            "verdict (Holm)"));
+    return new Table(
+        "All pairs of routers: paired differences of test accuracy; p-values Holm-adjusted over"
+            + " the pairs of each grid point, intervals at the confidence of each pair's Holm step"
+            + " (an interval excludes 0 exactly when Holm separates the pair)",
+        columns,
+        rows);
+  }
+
+  private static String pairVerdict(PairComparison c) {
+    return switch (c.verdict()) {
+      case Stats.HOLDS -> "`" + c.a() + "` better";
+      case Stats.REVERSED -> "`" + c.b() + "` better";
+      default -> "not separated";
+    };
+  }
+
+  private static String interval(List<Double> ci) {
+    return ci == null
+        ? "-"
+        : String.format(Locale.ROOT, "[%+.2f, %+.2f]", 100 * ci.get(0), 100 * ci.get(1));
   }
 
   private static List<Figure> figures(StudyResults r, Path dir) throws IOException {
@@ -268,6 +382,25 @@ public final class StudyReport {
                 rows.stream()
                     .mapToDouble(x -> 100 * orMean(x.testAccuracy().hi(), x.testAccuracy()))
                     .toArray())));
+    List<PairComparison> tested =
+        r.pairs().stream().filter(c -> c.adjustedInterval() != null).toList();
+    if (!tested.isEmpty()) {
+      out.add(
+          new Figure(
+              "pairs",
+              "Paired difference of test accuracy for every pair of routers, mean over seeds, with"
+                  + " Holm-adjusted intervals (a pair is separated when its interval excludes 0)",
+              Charts.barsWithCi(
+                  "All pairs, Holm-adjusted",
+                  "difference in test accuracy (points)",
+                  tested.stream()
+                      .map(
+                          c -> c.a() + " - " + c.b() + (c.point().isEmpty() ? "" : " " + c.point()))
+                      .toList(),
+                  tested.stream().mapToDouble(c -> 100 * c.difference()).toArray(),
+                  tested.stream().mapToDouble(c -> 100 * c.adjustedInterval().get(0)).toArray(),
+                  tested.stream().mapToDouble(c -> 100 * c.adjustedInterval().get(1)).toArray())));
+    }
     LinkedHashMap<String, double[][]> curves = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       List<Double> c = rows.get(i).validationCurve();

@@ -20,6 +20,8 @@ import vimoe.run.Checkpoint;
  * @param spec the study
  * @param results per router and grid point
  * @param findings the three claims, per grid point
+ * @param pairs every pair of routers, per grid point, with Holm-adjusted verdicts ({@link Pairs})
+ * @param ranking the routers per grid point, ranked by those verdicts (ties shared)
  * @param finished the runs the results are made of
  * @param unfinished the runs not finished yet, each with its state
  * @param versions the versions the study was started with
@@ -29,6 +31,8 @@ public record StudyResults(
     StudySpec spec,
     List<RouterResult> results,
     List<Finding> findings,
+    List<PairComparison> pairs,
+    List<RouterRank> ranking,
     List<String> finished,
     List<String> unfinished,
     Map<String, String> versions,
@@ -72,6 +76,8 @@ public record StudyResults(
       Map<String, Object> machine) {
     List<RouterResult> results = new ArrayList<>();
     List<Finding> findings = new ArrayList<>();
+    List<PairComparison> pairs = new ArrayList<>();
+    List<RouterRank> ranking = new ArrayList<>();
     List<RunRecord> dense = records.stream().filter(r -> r.run().router().equals("dense")).toList();
     if (!dense.isEmpty()) {
       results.add(aggregate("dense", GridPoint.none(), dense));
@@ -96,8 +102,12 @@ public record StudyResults(
         accuracy.put(router, bySeed);
       }
       findings.addAll(Findings.of(accuracy, point.label()));
+      List<PairComparison> here = Pairs.of(accuracy, point.label());
+      pairs.addAll(here);
+      ranking.addAll(Pairs.ranking(accuracy, here, point.label()));
     }
-    return new StudyResults(spec, results, findings, finished, unfinished, versions, machine);
+    return new StudyResults(
+        spec, results, findings, pairs, ranking, finished, unfinished, versions, machine);
   }
 
   private static RouterResult aggregate(String router, GridPoint point, List<RunRecord> runs) {

@@ -8,8 +8,9 @@ import vimoe.moe.routing.Routers;
 
 /**
  * What a study runs: the routers (dense always among them), seeds 0..seeds-1, the recipe, the data,
- * the model and the swept options. Saved as {@code study.json}; a study directory runs only the
- * spec it was started with. Validated on construction.
+ * the model and the swept options. Saved as {@code study.json}; a study directory runs the spec it
+ * was started with, or one that grows it by seeds, routers or sweep values ({@link Study#open}).
+ * Validated on construction.
  *
  * @param preset the preset the defaults came from (quick or standard)
  * @param routers the routers compared, dense included

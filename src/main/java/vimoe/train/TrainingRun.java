@@ -2,9 +2,12 @@ package vimoe.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -314,7 +317,13 @@ public final class TrainingRun {
     return seconds > 0 ? images / seconds : null;
   }
 
-  /** Builds the model of a configuration and initialises it with the run's seed. */
+  /**
+   * Builds the model of a configuration and initialises it with the run's seed: every parameter is
+   * drawn from its own stream, seeded from (seed, its name), so that two models of the same seed
+   * that differ only in some blocks (a router, or dense against MoE) start with bit-identical
+   * values in every parameter they share (patch embedding, position embedding, attention blocks,
+   * norms, head), and runs paired by seed differ only by what the router changes.
+   */
   public static VisionTransformer build(RunConfig config, NDManager manager) {
     var m = config.model();
     Engine.getInstance().setRandomSeed((int) Trainer.mix(config.train().seed(), 0));
@@ -323,6 +332,22 @@ public final class TrainingRun {
         manager,
         DataType.FLOAT32,
         new Shape(m.groupImages(), m.channels(), m.imageSize(), m.imageSize()));
+    long seed = config.train().seed();
+    for (Pair<String, Parameter> p : model.getParameters()) {
+      Parameter parameter = p.getValue();
+      NDArray value = parameter.getArray();
+      if (parameter.getInitializer() == null) {
+        continue;
+      }
+      // String.hashCode is specified, so the stream of a name is the same in every JVM
+      Engine.getInstance().setRandomSeed((int) Trainer.mix(seed, 0x5EEDL + p.getKey().hashCode()));
+      try (NDArray fresh =
+          parameter
+              .getInitializer()
+              .initialize(value.getManager(), value.getShape(), value.getDataType())) {
+        value.set(fresh.toByteBuffer());
+      }
+    }
     return model;
   }
 }

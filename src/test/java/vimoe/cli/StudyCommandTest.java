@@ -139,12 +139,22 @@ class StudyCommandTest {
     assertEquals(0, first.status(), first.err());
     byte[] before = Files.readAllBytes(uninterrupted.resolve("study.json"));
     List<String> a = new ArrayList<>(List.of(args("study", "--output", uninterrupted.toString())));
-    a.set(a.indexOf("--seeds") + 1, "3");
+    a.set(a.indexOf("--epochs") + 1, "3");
     CliRunner.Result other = CliRunner.run("", a.toArray(String[]::new));
     assertEquals(2, other.status(), other.err());
     assertTrue(
-        other.err().contains("holds another study") && other.err().contains("seeds"), other.err());
+        other.err().contains("holds another study")
+            && other.err().contains("epochs 2 there, 3 now"),
+        other.err());
     assertEquals(1, other.err().strip().lines().count(), other.err());
+    // a study grows, it does not shrink
+    List<String> fewer =
+        new ArrayList<>(List.of(args("study", "--output", uninterrupted.toString())));
+    fewer.set(fewer.indexOf("--seeds") + 1, "1");
+    CliRunner.Result shrink = CliRunner.run("", fewer.toArray(String[]::new));
+    assertEquals(2, shrink.status(), shrink.err());
+    assertTrue(shrink.err().contains("seeds 2 there, 1 now (fewer)"), shrink.err());
+    assertEquals(1, shrink.err().strip().lines().count(), shrink.err());
     a.add(1, "plan");
     CliRunner.Result plan = CliRunner.run("", a.toArray(String[]::new));
     assertEquals(2, plan.status(), plan.err());
@@ -153,6 +163,64 @@ class StudyCommandTest {
     assertEquals(
         new String(before, StandardCharsets.UTF_8),
         Files.readString(uninterrupted.resolve("study.json")));
+  }
+
+  @Test
+  void moreSeedsGrowTheStudyReusingEveryFinishedRun() throws Exception {
+    assertEquals(0, first.status(), first.err());
+    Path grown = tmp.resolve("grown");
+    copy(uninterrupted, grown);
+    Map<String, FileTime> before = new LinkedHashMap<>();
+    try (var files = Files.walk(grown.resolve("runs"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        before.put(grown.relativize(f).toString(), Files.getLastModifiedTime(f));
+      }
+    }
+    List<String> three = new ArrayList<>(List.of(args("study", "--output", grown.toString())));
+    three.set(three.indexOf("--seeds") + 1, "3");
+    CliRunner.Result more = CliRunner.run("", three.toArray(String[]::new));
+    assertEquals(0, more.status(), more.err());
+    List<String> trained =
+        more.err()
+            .lines()
+            .filter(l -> l.matches(".*: trained in .*"))
+            .map(l -> l.replaceAll("^\\[\\d+/\\d+\\] ", "").replaceAll(": trained.*", ""))
+            .toList();
+    assertEquals(List.of("dense-s2", "softmax-tc-s2", "softmax-ec-s2"), trained, more.err());
+    for (String run :
+        List.of("dense-s0", "dense-s1", "softmax-tc-s0", "softmax-ec-s1", "softmax-tc-s1")) {
+      assertTrue(more.err().contains("kept finished run " + run), more.err());
+    }
+    before.forEach(
+        (f, time) -> {
+          try {
+            assertEquals(time, Files.getLastModifiedTime(grown.resolve(f)), f);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+
+    Path scratch = tmp.resolve("three-seeds");
+    List<String> fresh = new ArrayList<>(List.of(args("study", "--output", scratch.toString())));
+    fresh.set(fresh.indexOf("--seeds") + 1, "3");
+    CliRunner.Result fromScratch = CliRunner.run("", fresh.toArray(String[]::new));
+    assertEquals(0, fromScratch.status(), fromScratch.err());
+    assertEquals(withoutTimings(scratch), withoutTimings(grown));
+    assertEquals(
+        3, JSON.readTree(grown.resolve("study.json").toFile()).get("spec").get("seeds").asInt());
+  }
+
+  private static void copy(Path from, Path to) throws java.io.IOException {
+    try (var files = Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Path target = to.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
   }
 
   @Test
@@ -269,6 +337,40 @@ class StudyCommandTest {
   }
 
   @Test
+  void reportOfAStudyShowsItsFinishedRuns() throws Exception {
+    assertEquals(0, first.status(), first.err());
+    CliRunner.Result report = CliRunner.run("", "report", uninterrupted.toString());
+    assertEquals(0, report.status(), report.err());
+    JsonNode results = JSON.readTree(uninterrupted.resolve("results.json").toFile());
+    List<String> rows =
+        report
+            .out()
+            .lines()
+            .filter(l -> l.startsWith("| ") && !l.startsWith("| run ") && !l.startsWith("| ---"))
+            .toList();
+    List<String> names = new ArrayList<>();
+    results.get("finished").forEach(n -> names.add(n.asText()));
+    assertEquals(6, names.size());
+    assertEquals(names.size(), rows.size(), report.out());
+    for (int i = 0; i < names.size(); i++) {
+      String run = names.get(i);
+      double test =
+          JSON.readTree(uninterrupted.resolve("runs").resolve(run).resolve("result.json").toFile())
+              .get("test_accuracy")
+              .asDouble();
+      assertTrue(rows.get(i).startsWith("| " + run + " |"), rows.get(i));
+      assertTrue(
+          rows.get(i).contains(String.format(java.util.Locale.ROOT, "| %.2f%% |", 100 * test)),
+          rows.get(i));
+    }
+    Path empty = Files.createDirectories(tmp.resolve("empty-study"));
+    Files.copy(uninterrupted.resolve("study.json"), empty.resolve("study.json"));
+    CliRunner.Result refused = CliRunner.run("", "report", empty.toString());
+    assertEquals(2, refused.status(), refused.err());
+    assertTrue(refused.err().contains("no finished run yet"), refused.err());
+  }
+
+  @Test
   void evalAtAnotherCapacityFactorMatchesTheStudy() throws Exception {
     assertEquals(0, first.status(), first.err());
     Path run = uninterrupted.resolve("runs/softmax-ec-s0");
@@ -348,16 +450,17 @@ class StudyCommandTest {
       try (var files = Files.list(uninterrupted.resolve("figures"))) {
         pngs = files.filter(f -> f.toString().endsWith(".png")).count();
       }
-      // accuracy, learning curves, accuracy vs speed, 2 expert-load maps, dropped tokens, 2 routing
-      // pictures
-      assertEquals(8, pngs);
+      // accuracy, all pairs, learning curves, accuracy vs speed, 2 expert-load maps, dropped
+      // tokens, 2 routing pictures
+      assertEquals(9, pngs);
       assertEquals(pngs, images.size());
       for (WebElement img : images) {
         long width = (Long) js.executeScript("return arguments[0].naturalWidth;", img);
         assertTrue(width > 0, "figure " + img.getAttribute("alt") + " did not decode");
       }
       List<WebElement> tables = driver.findElements(By.tagName("table"));
-      assertEquals(3, tables.size()); // per router, capacity at evaluation, findings
+      // per router, capacity at evaluation, findings, ranking, all pairs
+      assertEquals(5, tables.size());
       List<WebElement> rows = tables.get(0).findElements(By.cssSelector("tbody tr"));
       assertEquals(
           List.of("dense", "softmax-tc", "softmax-ec"),
