@@ -94,12 +94,10 @@ final class StudyOptions {
 
   /** The presets' numbers. */
   static final class Preset {
-    static final int QUICK_EPOCHS = 3;
-    static final int QUICK_TRAIN_LIMIT = 6000;
-    static final int QUICK_VALIDATION = 1000;
-
-    /** Half the default batch: twice the steps on the quick preset's few images. */
-    static final int QUICK_BATCH = 64;
+    static final int QUICK_EPOCHS = vimoe.study.Preset.QUICK_EPOCHS;
+    static final int QUICK_TRAIN_LIMIT = vimoe.study.Preset.QUICK_TRAIN_LIMIT;
+    static final int QUICK_VALIDATION = vimoe.study.Preset.QUICK_VALIDATION;
+    static final int QUICK_BATCH = vimoe.study.Preset.QUICK_BATCH;
 
     private Preset() {}
   }

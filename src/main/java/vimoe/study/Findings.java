@@ -103,12 +103,12 @@ public final class Findings {
 
   private static Finding finding(
       String claim, double[] differences, String compared, String point) {
-    Estimate e = Stats.estimate(differences);
+    Estimate e = Stats.difference(differences);
     return new Finding(claim, e.mean(), e.ci95(), Stats.verdict(e), e.n(), compared, point);
   }
 
   private static Finding missing(String claim, String why, String point) {
-    return new Finding(claim, null, null, Stats.INCONCLUSIVE, 0, "not measured: " + why, point);
+    return new Finding(claim, null, null, Stats.NOT_TESTED, 0, "not measured: " + why, point);
   }
 
   /**
@@ -118,7 +118,7 @@ public final class Findings {
   public static String sentence(Finding f) {
     String where = f.point().isEmpty() ? "" : " [" + f.point() + "]";
     if (f.estimate() == null) {
-      return f.claim() + where + ": inconclusive (" + f.compared() + ").";
+      return f.claim() + where + ": " + f.verdict() + " (" + f.compared() + ").";
     }
     String ci =
         f.ci95() == null

@@ -44,13 +44,16 @@ public final class Study {
    * @param versions vimoe, Java, DJL and PyTorch versions
    * @param machine operating system, processors, memory and host of the machine that created it
    * @param created when it was created (UTC)
+   * @param settings every value the runs use, resolved (null in a file written before they were
+   *     recorded)
    */
   public record StudyFile(
       StudySpec spec,
       List<String> runs,
       Map<String, String> versions,
       Map<String, Object> machine,
-      String created) {}
+      String created,
+      StudySettings settings) {}
 
   /** The run directory of {@code run}. */
   public static Path runDir(Path dir, StudyRun run) {
@@ -80,7 +83,8 @@ public final class Study {
             spec.runs().stream().map(StudyRun::name).toList(),
             versions(),
             machine(),
-            Instant.now().toString());
+            Instant.now().toString(),
+            StudySettings.of(spec, StudyData.load(spec)));
     // Several `study --only` processes may start at once: each writes its own temporary file.
     Path tmp = Files.createTempFile(dir, ".study-", ".tmp");
     Files.write(tmp, RunFiles.JSON.writeValueAsBytes(f));
