@@ -384,7 +384,9 @@ public final class StudyReport {
                     .toArray(),
                 rows.stream()
                     .mapToDouble(x -> 100 * orMean(x.testAccuracy().hi(), x.testAccuracy()))
-                    .toArray())));
+                    .toArray(),
+                0,
+                100)));
     LinkedHashMap<String, double[][]> curves = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       List<Double> c = rows.get(i).validationCurve();
@@ -492,7 +494,9 @@ public final class StudyReport {
                       .mapToDouble(x -> x.droppedFraction() == null ? 0 : 100 * x.droppedFraction())
                       .toArray(),
                   moe.stream().mapToDouble(x -> ciEnd(x.droppedFractionCi95(), 0)).toArray(),
-                  moe.stream().mapToDouble(x -> ciEnd(x.droppedFractionCi95(), 1)).toArray())));
+                  moe.stream().mapToDouble(x -> ciEnd(x.droppedFractionCi95(), 1)).toArray(),
+                  0,
+                  100)));
       out.addAll(routingPictures(r, dir));
     }
     return out;

@@ -130,8 +130,33 @@ public final class Charts {
       double[] mean,
       double[] lo,
       double[] hi) {
+    return barsWithCi(
+        title,
+        yLabel,
+        categories,
+        mean,
+        lo,
+        hi,
+        Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY);
+  }
+
+  /**
+   * As {@link #barsWithCi(String, String, List, double[], double[], double[])} for a quantity that
+   * cannot leave {@code [floor, ceiling]} (an accuracy in percent: 0 to 100): the value axis stays
+   * within it.
+   */
+  public static byte[] barsWithCi(
+      String title,
+      String yLabel,
+      List<String> categories,
+      double[] mean,
+      double[] lo,
+      double[] hi,
+      double floor,
+      double ceiling) {
     sameLength(categories.size(), mean, lo, hi);
-    return barChart(title, yLabel, categories, mean, lo, hi);
+    return barChart(title, yLabel, categories, mean, lo, hi, floor, ceiling);
   }
 
   /**
@@ -140,7 +165,15 @@ public final class Charts {
    */
   public static byte[] bars(String title, String yLabel, List<String> categories, double[] values) {
     sameLength(categories.size(), values);
-    return barChart(title, yLabel, categories, values, null, null);
+    return barChart(
+        title,
+        yLabel,
+        categories,
+        values,
+        null,
+        null,
+        Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY);
   }
 
   private static byte[] barChart(
@@ -149,7 +182,9 @@ public final class Charts {
       List<String> categories,
       double[] values,
       double[] lo,
-      double[] hi) {
+      double[] hi,
+      double floor,
+      double ceiling) {
     int longest = longestLabel(categories);
     boolean sideways = longest > 120;
     JFreeChart chart =
@@ -200,6 +235,8 @@ public final class Charts {
               ? Math.max(0, lo == null ? 0 : min - pad)
               : min - pad;
       double upper = max <= 0 && lo == null ? 0 : max + pad;
+      lower = Math.max(lower, floor);
+      upper = Math.min(upper, ceiling);
       plot.getRangeAxis().setRange(lower, upper);
       // differences (a paired estimate and its interval) read against zero
       plot.setRangeZeroBaselineVisible(lower < 0 && upper > 0);
