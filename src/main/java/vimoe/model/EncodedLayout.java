@@ -71,13 +71,13 @@ public final class EncodedLayout {
           DataType.FLOAT32,
           new Shape(
               config.groupImages(), config.channels(), config.imageSize(), config.imageSize()));
-      byte[] zeros = save(model, manager, 0f);
-      byte[] pattern = save(model, manager, PATTERN);
+      byte[] zeros = save(model, 0f);
+      byte[] pattern = save(model, PATTERN);
       return of(zeros, pattern);
     }
   }
 
-  private static byte[] save(VisionTransformer model, NDManager manager, float fill) {
+  private static byte[] save(VisionTransformer model, float fill) {
     for (Pair<String, Parameter> p : model.getParameters()) {
       NDArray array = p.getValue().getArray();
       // Not NDArray.set(float[]): DJL's PyTorch engine writes a buffer under the deprecated

@@ -143,9 +143,9 @@ class StudyReportTest {
     assertTrue(soft.get("test_accuracy").get("ci95").get(1).asDouble() > 0.90);
 
     String csv = Files.readString(tmp.resolve("results.csv"));
-    List<String> header = List.of(csv.lines().findFirst().orElseThrow().split(","));
+    List<String> header = List.of(csv.lines().findFirst().orElseThrow().split(",", -1));
     String softLine = csv.lines().filter(l -> l.startsWith("soft,")).findFirst().orElseThrow();
-    String[] cells = softLine.split(",");
+    String[] cells = softLine.split(",", -1);
     assertEquals("0:0.100000;1:0.900000", cells[header.indexOf("test_accuracy_per_seed")]);
     assertTrue(Double.parseDouble(cells[header.indexOf("test_accuracy_lo")]) >= 0);
     assertTrue(Double.parseDouble(cells[header.indexOf("test_accuracy_hi")]) <= 1);

@@ -311,11 +311,11 @@ public final class Charts {
 
   /**
    * Lines of means with a shaded 95% band, one per series ({@code name -> {xs, ys, lo, hi}}), in
-   * insertion order, with a legend; a NaN band end draws no band at that x. The y axis need not
-   * start at 0; when it does not, the chart says so under its title.
+   * the map's iteration order, with a legend; a NaN band end draws no band at that x. The y axis
+   * need not start at 0; when it does not, the chart says so under its title.
    */
   public static byte[] linesWithBands(
-      String title, String xLabel, String yLabel, LinkedHashMap<String, double[][]> series) {
+      String title, String xLabel, String yLabel, Map<String, double[][]> series) {
     YIntervalSeriesCollection data = new YIntervalSeriesCollection();
     boolean integral = true;
     for (Map.Entry<String, double[][]> e : series.entrySet()) {
