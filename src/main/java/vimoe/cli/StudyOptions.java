@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import vimoe.data.DatasetSpec;
 import vimoe.moe.routing.Routers;
 import vimoe.study.ModelChoice;
+import vimoe.study.Preset;
 import vimoe.study.StudySpec;
 
 /** The options that define a study, shared by {@code study} and {@code study plan}. */
@@ -89,50 +90,11 @@ final class StudyOptions {
   List<Double> evalCapacityFactors;
 
   /**
-   * A preset's defaults; options given on the command line override them.
-   *
-   * @param seeds seeds per configuration
-   * @param epochs epochs per run
-   * @param trainLimit training images used (0: all)
-   * @param validation of those, held out for validation
-   * @param batch images per step (null: train's default, 128)
-   */
-  record Preset(int seeds, int epochs, int trainLimit, int validation, Integer batch) {
-    /**
-     * 8 routers x 2 seeds in about 18 minutes on 2 cores; batch 64 gives twice the steps on the few
-     * images.
-     */
-    static final Preset QUICK = new Preset(2, 3, 6000, 1000, 64);
-
-    /**
-     * The quick recipe (where the paired standard deviation of EC minus TC was measured, about 0.09
-     * points) with as many seeds as fit an hour on 2 cores: a run costs about 67 s, half of it the
-     * fixed evaluation on 10,000 test images, so seeds, not longer training, shrink the minimum
-     * detectable effect ((t(0.975) + t(0.8)) s / sqrt(n): 10 s at 2 seeds, 1.43 s at 6).
-     */
-    static final Preset CPU_HOUR = new Preset(6, 3, 6000, 1000, 64);
-
-    /** For a GPU: 5 seeds x 10 epochs of full Fashion-MNIST (55,000 trained, 5,000 held out). */
-    static final Preset STANDARD = new Preset(5, 10, 0, 5000, null);
-
-    static Preset named(String name) {
-      return switch (name) {
-        case "quick" -> QUICK;
-        case "cpu-hour" -> CPU_HOUR;
-        case "standard" -> STANDARD;
-        default ->
-            throw new IllegalArgumentException(
-                "--preset must be quick, cpu-hour or standard, got \"" + name + "\"");
-      };
-    }
-  }
-
-  /**
    * The study these options define, with paths made absolute; refuses bad values with a clear
    * message.
    */
   StudySpec spec() {
-    Preset p = Preset.named(preset);
+    Preset p = Preset.of(preset);
     DatasetSpec ds = DatasetSpec.parse(data.dataset);
     String dataset =
         ds.dir() == null
@@ -179,10 +141,10 @@ final class StudyOptions {
         routers == null ? Routers.names() : routers,
         seeds != null ? seeds : p.seeds(),
         epochs != null ? epochs : p.epochs(),
-        batchSize != null ? batchSize : p.batch(),
+        batchSize != null ? batchSize : p.batchSize(),
         learningRate,
         trainLimit != null ? trainLimit : p.trainLimit(),
-        validationSize != null ? validationSize : p.validation(),
+        validationSize != null ? validationSize : p.validationSize(),
         dataset,
         data.dataDir == null ? null : data.dataDir.toAbsolutePath().normalize().toString(),
         data.imageSize,

@@ -10,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.function.Consumer;
 
@@ -72,18 +71,22 @@ public final class EncodedLayout {
           DataType.FLOAT32,
           new Shape(
               config.groupImages(), config.channels(), config.imageSize(), config.imageSize()));
-      byte[] zeros = save(model, manager, 0f);
-      byte[] pattern = save(model, manager, PATTERN);
+      byte[] zeros = save(model, 0f);
+      byte[] pattern = save(model, PATTERN);
       return of(zeros, pattern);
     }
   }
 
-  private static byte[] save(VisionTransformer model, NDManager manager, float fill) {
+  private static byte[] save(VisionTransformer model, float fill) {
     for (Pair<String, Parameter> p : model.getParameters()) {
       NDArray array = p.getValue().getArray();
-      float[] values = new float[Math.toIntExact(array.size())];
-      Arrays.fill(values, fill);
-      array.set(values);
+      // Not NDArray.set(float[]): DJL's PyTorch engine writes a buffer under the deprecated
+      // AutoNonVariableTypeMode guard, which prints a warning of "silent wrong results" once per
+      // process. Arithmetic in place fills the same values exactly (every initial value is
+      // finite; 0 * x + fill is fill, also for x < 0) and needs no gradient on this throwaway
+      // model.
+      array.setRequiresGradient(false);
+      array.muli(0).addi(fill);
     }
     return encode(
         out -> {

@@ -103,7 +103,7 @@ public final class Findings {
 
   private static Finding finding(
       String claim, double[] differences, String compared, String point) {
-    Estimate e = Stats.estimate(differences);
+    Estimate e = Stats.difference(differences);
     String verdict = Stats.verdict(e);
     double sd = Stats.sd(differences);
     return new Finding(
@@ -127,7 +127,7 @@ public final class Findings {
 
   private static Finding missing(String claim, String why, String point) {
     return new Finding(
-        claim, null, null, Stats.INCONCLUSIVE, 0, "not measured: " + why, point, null, null, null);
+        claim, null, null, Stats.NOT_TESTED, 0, "not measured: " + why, point, null, null, null);
   }
 
   /**
@@ -137,7 +137,7 @@ public final class Findings {
   public static String sentence(Finding f) {
     String where = f.point().isEmpty() ? "" : " [" + f.point() + "]";
     if (f.estimate() == null) {
-      return f.claim() + where + ": inconclusive (" + f.compared() + ").";
+      return f.claim() + where + ": " + f.verdict() + " (" + f.compared() + ").";
     }
     String ci =
         f.ci95() == null

@@ -29,6 +29,10 @@ import java.util.Map;
  * @param moeBlocks the blocks that are MoE layers
  * @param expertLoad per MoE layer, each expert's share of the tokens it processed, mean over seeds
  * @param validationCurve validation accuracy after each epoch, mean over seeds
+ * @param validationCurveCi95 per epoch, the 95% interval of that mean ({@link Stats#fraction}),
+ *     null where fewer than two seeds reached the epoch
+ * @param droppedFractionCi95 the 95% interval over seeds of {@code droppedFraction}, null with
+ *     fewer than two seeds
  */
 public record RouterResult(
     String router,
@@ -51,7 +55,9 @@ public record RouterResult(
     Double expertsPerToken,
     List<Integer> moeBlocks,
     List<double[]> expertLoad,
-    List<Double> validationCurve) {
+    List<Double> validationCurve,
+    List<List<Double>> validationCurveCi95,
+    List<Double> droppedFractionCi95) {
 
   /**
    * Test accuracy at one evaluation capacity factor.

@@ -21,6 +21,15 @@ public final class Stats {
   /** Verdict when the interval contains 0, or when no interval can be drawn. */
   public static final String INCONCLUSIVE = "inconclusive";
 
+  /** Verdict of a claim the study cannot test: it lacks the routers the claim compares. */
+  public static final String NOT_TESTED = "not tested";
+
+  /**
+   * Accuracies are kept this far from 0 and 1 on the logit scale, so that a run with every image
+   * right (or wrong) has a finite logit.
+   */
+  static final double LOGIT_CLAMP = 1e-4;
+
   private Stats() {}
 
   /** The arithmetic mean; NaN for no values. */
@@ -195,6 +204,58 @@ public final class Stats {
 
   private static double orOne(double p) {
     return Double.isNaN(p) ? 1 : p;
+  }
+
+  /**
+   * The mean of fractions (accuracies) by seed, with a 95% interval that respects [0, 1]: a Student
+   * t interval with n - 1 degrees of freedom on the logit scale, {@code logit^-1(m ± t * s /
+   * sqrt(n))} with m and s the mean and sample standard deviation of the logits (each value clamped
+   * to [{@value #LOGIT_CLAMP}, 1 - {@value #LOGIT_CLAMP}] first). The mean itself is the arithmetic
+   * mean of the fractions; in the rare case that it falls outside the interval, the interval is
+   * widened to reach it. NaN values are left out; with fewer than two values the interval is null.
+   */
+  public static Estimate fraction(Map<Long, Double> bySeed) {
+    Map<Long, Double> values = new TreeMap<>();
+    bySeed.forEach(
+        (seed, v) -> {
+          if (v != null && !Double.isNaN(v)) {
+            values.put(seed, v);
+          }
+        });
+    int n = values.size();
+    if (n == 0) {
+      return Estimate.NONE;
+    }
+    double m = mean(values.values().stream().mapToDouble(Double::doubleValue).toArray());
+    if (n < 2) {
+      return new Estimate(m, null, 1, values);
+    }
+    double[] logits =
+        values.values().stream()
+            .mapToDouble(v -> Math.max(LOGIT_CLAMP, Math.min(1 - LOGIT_CLAMP, v)))
+            .map(p -> Math.log(p / (1 - p)))
+            .toArray();
+    double ml = mean(logits), ss = 0;
+    for (double x : logits) {
+      ss += (x - ml) * (x - ml);
+    }
+    double half =
+        new TDistribution(n - 1).inverseCumulativeProbability(0.975) * Math.sqrt(ss / (n - 1) / n);
+    double lo = 1 / (1 + Math.exp(-(ml - half))), hi = 1 / (1 + Math.exp(-(ml + half)));
+    return new Estimate(m, List.of(Math.min(lo, m), Math.max(hi, m)), n, values);
+  }
+
+  /**
+   * A paired difference of fractions over seeds: {@link #estimate} with its interval clipped to
+   * [-1, 1], the range of a difference of two accuracies.
+   */
+  public static Estimate difference(double[] differences) {
+    Estimate e = estimate(differences);
+    if (e.ci95() == null) {
+      return e;
+    }
+    return new Estimate(
+        e.mean(), List.of(Math.max(-1, e.lo()), Math.min(1, e.hi())), e.n(), e.perSeed());
   }
 
   /**

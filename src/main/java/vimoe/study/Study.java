@@ -46,13 +46,16 @@ public final class Study {
    * @param versions vimoe, Java, DJL and PyTorch versions
    * @param machine operating system, processors, memory and host of the machine that created it
    * @param created when it was created (UTC)
+   * @param settings every value the runs use, resolved (null in a file written before they were
+   *     recorded)
    */
   public record StudyFile(
       StudySpec spec,
       List<String> runs,
       Map<String, String> versions,
       Map<String, Object> machine,
-      String created) {}
+      String created,
+      StudySettings settings) {}
 
   /** The run directory of {@code run}. */
   public static Path runDir(Path dir, StudyRun run) {
@@ -82,7 +85,8 @@ public final class Study {
               spec.runs().stream().map(StudyRun::name).toList(),
               existing.versions(),
               existing.machine(),
-              existing.created());
+              existing.created(),
+              StudySettings.of(spec, StudyData.load(spec)));
     } else {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
         throw new IllegalArgumentException(
@@ -95,7 +99,8 @@ public final class Study {
               spec.runs().stream().map(StudyRun::name).toList(),
               versions(),
               machine(),
-              Instant.now().toString());
+              Instant.now().toString(),
+              StudySettings.of(spec, StudyData.load(spec)));
     }
     // Several `study --only` processes may start at once: each writes its own temporary file.
     Path tmp = Files.createTempFile(dir, ".study-", ".tmp");

@@ -1,5 +1,6 @@
 package vimoe.study;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ public final class StudyReport {
     List<String> findings = r.findings().stream().map(Findings::sentence).toList();
     List<Table> tables = new ArrayList<>();
     tables.add(accuracyTable(r));
+    tables.add(costTable(r));
     Table capacity = capacityTable(r);
     if (capacity != null) {
       tables.add(capacity);
@@ -62,6 +64,7 @@ public final class StudyReport {
 
   private static List<String> header(StudyResults r, Path dir) throws IOException {
     StudySpec s = r.spec();
+    StudySettings set = r.settings();
     List<String> h = new ArrayList<>();
     RunExtras sizes = firstExtras(r, dir);
     String images =
@@ -77,38 +80,79 @@ public final class StudyReport {
                 sizes.trainImages(),
                 sizes.validationImages(),
                 sizes.testImages());
+    List<String> changed = set != null ? set.changed() : StudySettings.changed(s);
     h.add(
-        String.format(
-            Locale.ROOT,
-            "Preset `%s`: %d epochs at batch %d on `%s` (%s); seeds 0 to %d.",
-            s.preset(),
-            s.epochs(),
-            s.batchSize() == null ? 128 : s.batchSize(),
-            s.dataset(),
-            images,
-            s.seeds() - 1));
-    RouterResult any =
-        r.results().stream().filter(x -> !x.router().equals("dense")).findFirst().orElse(null);
-    RouterResult dense =
-        r.results().stream().filter(x -> x.router().equals("dense")).findFirst().orElse(null);
-    h.add(
-        "Model `"
-            + s.model().variant()
+        "Preset `"
+            + s.preset()
             + "`"
-            + (s.model().width() != null ? ", width " + s.model().width() : "")
-            + (s.model().depth() != null ? ", depth " + s.model().depth() : "")
-            + "; every router has the same E*C slots per group (Soft MoE: P = C), so the routers compare at equal "
-            + "compute"
-            + (any == null
-                ? ""
-                : String.format(
-                    Locale.ROOT,
-                    " (%.1f M FLOPs per image; dense %s)",
-                    any.flopsPerImage() / 1e6,
-                    dense == null
-                        ? "-"
-                        : String.format(Locale.ROOT, "%.1f M", dense.flopsPerImage() / 1e6)))
-            + ".");
+            + (changed.isEmpty()
+                ? " as it is."
+                : ", changed by options: " + String.join("; ", changed) + ".")
+            + " Every value used is in study.json (settings).");
+    JsonNode t = set == null ? null : set.training();
+    if (t != null) {
+      h.add(
+          String.format(
+              Locale.ROOT,
+              "Training: %d epoch%s at batch %d on `%s` (%s); AdamW at a peak learning rate of %s, "
+                  + "weight decay %s, %s%% linear warm-up then cosine decay, label smoothing %s, "
+                  + "gradient norm clipped at %s, random crops padded by %d px%s; seeds 0 to %d.",
+              t.path("epochs").asInt(),
+              t.path("epochs").asInt() == 1 ? "" : "s",
+              t.path("batchSize").asInt(),
+              s.dataset(),
+              images,
+              GridPoint.number(t.path("learningRate").asDouble()),
+              GridPoint.number(t.path("weightDecay").asDouble()),
+              GridPoint.number(100 * t.path("warmupFraction").asDouble()),
+              GridPoint.number(t.path("labelSmoothing").asDouble()),
+              GridPoint.number(t.path("clipNorm").asDouble()),
+              t.path("pad").asInt(),
+              t.path("flip").asBoolean() ? ", horizontal flips" : "",
+              s.seeds() - 1));
+    } else {
+      h.add(
+          String.format(
+              Locale.ROOT,
+              "Training: %d epochs on `%s` (%s); seeds 0 to %d (the recipe's other values were not "
+                  + "recorded by the version that started this study).",
+              s.epochs(),
+              s.dataset(),
+              images,
+              s.seeds() - 1));
+    }
+    JsonNode m =
+        set == null
+            ? null
+            : set.models().values().stream()
+                .filter(x -> !x.path("router").path("name").asText().equals("dense"))
+                .findFirst()
+                .orElse(set.models().values().stream().findFirst().orElse(null));
+    if (m != null) {
+      h.add(
+          String.format(
+              Locale.ROOT,
+              "Model `%s`: %dx%d images with %d channel%s in patches of %d, width %d, depth %d, %d heads, "
+                  + "MLP width %d, %s pooling; MoE layers `%s` of %d experts with hidden width %d, "
+                  + "routed in groups of %d image%s.",
+              s.model().variant(),
+              m.path("imageSize").asInt(),
+              m.path("imageSize").asInt(),
+              m.path("channels").asInt(),
+              m.path("channels").asInt() == 1 ? "" : "s",
+              m.path("patchSize").asInt(),
+              m.path("width").asInt(),
+              m.path("depth").asInt(),
+              m.path("heads").asInt(),
+              m.path("mlpDim").asInt(),
+              m.path("pooling").asText().toLowerCase(Locale.ROOT),
+              m.path("moeLayers").asText(),
+              m.path("experts").asInt(),
+              m.path("expertHidden").asInt(),
+              m.path("groupImages").asInt(),
+              m.path("groupImages").asInt() == 1 ? "" : "s"));
+    }
+    h.add(compute(r));
     if (!s.sweeps().isEmpty()) {
       List<String> sw = new ArrayList<>();
       s.sweeps()
@@ -125,10 +169,14 @@ public final class StudyReport {
     h.add(
         String.format(
             Locale.ROOT,
-            "Accuracies are means over seeds with 95%% intervals (Student t, n - 1 degrees "
-                + "of freedom); a claim holds or is reversed only when its interval excludes 0. Every pair of "
-                + "routers is compared too, Holm-adjusted for the number of pairs. Robustness: additive "
-                + "Gaussian noise of %.2f of the pixel range, and a rotation by %.0f degrees.",
+            "Accuracies are means over seeds with 95%% intervals: Student t with n - 1 degrees of "
+                + "freedom on the logit scale, so that they stay within 0 to 100%%; with few seeds they "
+                + "are wide, so every seed's value is listed too. A claim is a paired difference per seed "
+                + "(t interval clipped to ±100 points); it holds or is reversed only when its interval "
+                + "excludes 0, and is \"not tested\" when the study lacks the routers it compares. "
+                + "Every pair of routers is compared too, Holm-adjusted for the number of pairs. "
+                + "Robustness: additive Gaussian noise of %.2f of the pixel range, and a rotation by %.0f "
+                + "degrees.",
             Corruptions.STUDY_NOISE_STD,
             Corruptions.STUDY_ROTATION_DEGREES));
     h.add(
@@ -145,6 +193,45 @@ public final class StudyReport {
     return h;
   }
 
+  /**
+   * The compute statement: every router's FLOPs per image, grouped where equal, and why Soft MoE's
+   * differ (docs/routing.md: its logits and its dispatch and combine are dense products).
+   */
+  static String compute(StudyResults r) {
+    Map<Long, List<String>> byFlops = new LinkedHashMap<>();
+    for (RouterResult x : r.results()) {
+      List<String> names = byFlops.computeIfAbsent(x.flopsPerImage(), k -> new ArrayList<>());
+      if (!names.contains(x.router())) {
+        names.add(x.router());
+      }
+    }
+    List<String> parts = new ArrayList<>();
+    byFlops.forEach(
+        (flops, names) ->
+            parts.add(
+                String.join(", ", names.stream().map(n -> "`" + n + "`").toList())
+                    + String.format(Locale.ROOT, " %.1f M", flops / 1e6)));
+    boolean soft = r.results().stream().anyMatch(x -> x.router().equals("soft"));
+    long moeValues =
+        r.results().stream()
+            .filter(x -> !x.router().equals("dense"))
+            .mapToLong(RouterResult::flopsPerImage)
+            .distinct()
+            .count();
+    return "Forward FLOPs per image: "
+        + String.join("; ", parts)
+        + ". Every MoE router has the same E*C expert slots per group (Soft MoE: P = C slots per "
+        + "expert; Expert Choice: C tokens per expert), so the experts do the same work"
+        + (moeValues <= 1
+            ? "."
+            : "; the totals differ by the routing itself"
+                + (soft
+                    ? ": Soft MoE computes a logit for every (token, slot) pair (2*S*D*E*C instead of "
+                        + "2*S*D*E) and dispatches and combines by two dense products of 2*S*E*C*D, "
+                        + "where the sparse routers move tokens by index."
+                    : " (Token Choice weights at most S*K slots, Expert Choice all E*C)."));
+  }
+
   private static Table accuracyTable(StudyResults r) {
     List<List<String>> rows = new ArrayList<>();
     boolean swept = !r.spec().sweeps().isEmpty();
@@ -157,13 +244,43 @@ public final class StudyReport {
           List.of(
               Integer.toString(x.n()),
               withCi(x.testAccuracy()),
+              perSeed(x.testAccuracy()),
               withCi(x.tenShotAccuracy()),
-              percent(x.noiseAccuracy().mean()),
-              percent(x.rotationAccuracy().mean()),
-              number(x.trainingImagesPerSecond(), "%.0f"),
-              number(x.inferenceImagesPerSecond(), "%.0f"),
+              perSeed(x.tenShotAccuracy()),
+              withCi(x.noiseAccuracy()),
+              withCi(x.rotationAccuracy())));
+      rows.add(row);
+    }
+    List<String> columns = new ArrayList<>(List.of("router"));
+    if (swept) {
+      columns.add("grid point");
+    }
+    columns.addAll(
+        List.of(
+            "seeds",
+            "test accuracy [95% CI]",
+            "test accuracy per seed",
+            "10-shot accuracy [95% CI]",
+            "10-shot per seed",
+            "with noise [95% CI]",
+            "rotated [95% CI]"));
+    return new Table("Accuracy per router: means over seeds, and every seed", columns, rows);
+  }
+
+  private static Table costTable(StudyResults r) {
+    List<List<String>> rows = new ArrayList<>();
+    boolean swept = !r.spec().sweeps().isEmpty();
+    for (RouterResult x : r.results()) {
+      List<String> row = new ArrayList<>(List.of("`" + x.router() + "`"));
+      if (swept) {
+        row.add(x.point().isEmpty() ? "all" : x.point());
+      }
+      row.addAll(
+          List.of(
               String.format(Locale.ROOT, "%.1f M", x.flopsPerImage() / 1e6),
               String.format(Locale.ROOT, "%,d / %,d", x.parametersTotal(), x.parametersActive()),
+              number(x.trainingImagesPerSecond(), "%.0f"),
+              number(x.inferenceImagesPerSecond(), "%.0f"),
               x.droppedFraction() == null ? "-" : percent(x.droppedFraction()),
               number(x.expertLoadCv(), "%.3f"),
               number(x.expertsPerToken(), "%.2f")));
@@ -175,19 +292,18 @@ public final class StudyReport {
     }
     columns.addAll(
         List.of(
-            "seeds",
-            "test accuracy [95% CI]",
-            "10-shot accuracy [95% CI]",
-            "with noise",
-            "rotated",
-            "training images/s",
-            "inference images/s",
             "FLOPs per image",
             "parameters (total / active)",
+            "training images/s*",
+            "inference images/s*",
             "dropped tokens",
             "expert load CV",
             "experts per token"));
-    return new Table("Per router: means over seeds", columns, rows);
+    return new Table(
+        "Cost and routing per router, means over seeds (*measured while the study ran, one run after "
+            + "another on this machine: not a benchmark; compare speeds with `vimoe bench`)",
+        columns,
+        rows);
   }
 
   private static Table capacityTable(StudyResults r) {
@@ -370,7 +486,8 @@ public final class StudyReport {
     out.add(
         new Figure(
             "accuracy",
-            "Test accuracy per router, mean over seeds with 95% intervals",
+            "Test accuracy per router, mean over seeds with 95% intervals (logit-scale t); the value "
+                + "axis is zoomed where the chart says so",
             Charts.barsWithCi(
                 "Test accuracy",
                 "test accuracy (%)",
@@ -381,7 +498,9 @@ public final class StudyReport {
                     .toArray(),
                 rows.stream()
                     .mapToDouble(x -> 100 * orMean(x.testAccuracy().hi(), x.testAccuracy()))
-                    .toArray())));
+                    .toArray(),
+                0,
+                100)));
     List<PairComparison> tested =
         r.pairs().stream().filter(c -> c.adjustedInterval() != null).toList();
     if (!tested.isEmpty()) {
@@ -404,32 +523,43 @@ public final class StudyReport {
     LinkedHashMap<String, double[][]> curves = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       List<Double> c = rows.get(i).validationCurve();
-      double[] xs = new double[c.size()], ys = new double[c.size()];
+      List<List<Double>> ci = rows.get(i).validationCurveCi95();
+      double[][] v = new double[4][c.size()];
       for (int e = 0; e < c.size(); e++) {
-        xs[e] = e + 1;
-        ys[e] = c.get(e) == null ? Double.NaN : 100 * c.get(e);
+        List<Double> band = ci == null || ci.size() <= e ? null : ci.get(e);
+        v[0][e] = e + 1;
+        v[1][e] = c.get(e) == null ? Double.NaN : 100 * c.get(e);
+        v[2][e] = band == null ? Double.NaN : 100 * band.get(0);
+        v[3][e] = band == null ? Double.NaN : 100 * band.get(1);
       }
-      curves.put(labels.get(i), new double[][] {xs, ys});
+      curves.put(labels.get(i), v);
     }
     out.add(
         new Figure(
             "learning-curves",
-            "Validation accuracy after each epoch, mean over seeds",
-            Charts.lines("Learning curves", "epoch", "validation accuracy (%)", curves)));
+            "Validation accuracy after each epoch, mean over seeds; the shaded bands are 95% "
+                + "intervals (logit-scale t)",
+            Charts.linesWithBands("Learning curves", "epoch", "validation accuracy (%)", curves)));
     List<RouterResult> timed =
         rows.stream().filter(x -> x.trainingImagesPerSecond() != null).toList();
     if (!timed.isEmpty()) {
       out.add(
           new Figure(
               "accuracy-vs-speed",
-              "Test accuracy against training images per second (this machine)",
-              Charts.scatter(
-                  "Accuracy against training speed",
-                  "training images/s",
+              "Test accuracy (mean over seeds, 95% whiskers) against training images per second. "
+                  + "The speeds were measured while the study trained, one run after another in one "
+                  + "process on a machine that may be shared, as the mean of each run's epochs: they "
+                  + "are not a benchmark, and small differences between routers say nothing; compare "
+                  + "speeds with `vimoe bench`",
+              Charts.scatterWithErrors(
+                  "Accuracy against training speed (not a benchmark)",
+                  "training images/s, measured during the study",
                   "test accuracy (%)",
                   timed.stream().map(StudyReport::label).toList(),
                   timed.stream().mapToDouble(RouterResult::trainingImagesPerSecond).toArray(),
-                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray())));
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().lo()).toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().hi()).toArray())));
     }
     for (Map.Entry<String, List<Double>> sweep : r.spec().sweeps().entrySet()) {
       out.add(sweepFigure(r, sweep.getKey(), sweep.getValue()));
@@ -460,6 +590,7 @@ public final class StudyReport {
                             .toArray())
                 .toArray(double[][]::new);
         int block = moe.get(0).moeBlocks().get(layer);
+        double[] scale = loadScale(values, experts);
         out.add(
             new Figure(
                 "expert-load-block" + block,
@@ -468,25 +599,37 @@ public final class StudyReport {
                     + block
                     + " (balanced: "
                     + String.format(Locale.ROOT, "%.1f", 100.0 / experts)
-                    + "% each), mean over seeds",
+                    + "% each), mean over seeds. The colour scale is fixed from 0 to "
+                    + String.format(Locale.ROOT, "%.1f", scale[1])
+                    + "% (at least twice the balanced share), so the balanced share is always the same "
+                    + "colour and rounding noise does not show. Expert Choice and Soft MoE are balanced by "
+                    + "construction (each expert takes C tokens, or C slots of dispatch weight); only Token "
+                    + "Choice rows can show an imbalance",
                 Charts.heatmap(
                     "Expert load, block " + block,
                     same.stream().map(StudyReport::label).toList(),
                     columns,
                     values,
-                    "% of tokens")));
+                    "% of tokens",
+                    scale[0],
+                    scale[1])));
       }
       out.add(
           new Figure(
               "dropped-tokens",
-              "Fraction of test tokens no expert processed, mean over MoE layers " + "and seeds",
-              Charts.bars(
+              "Fraction of test tokens no expert processed, mean over MoE layers and seeds, with "
+                  + "95% intervals over seeds",
+              Charts.barsWithCi(
                   "Dropped tokens",
                   "dropped tokens (%)",
                   moe.stream().map(StudyReport::label).toList(),
                   moe.stream()
                       .mapToDouble(x -> x.droppedFraction() == null ? 0 : 100 * x.droppedFraction())
-                      .toArray())));
+                      .toArray(),
+                  moe.stream().mapToDouble(x -> ciEnd(x.droppedFractionCi95(), 0)).toArray(),
+                  moe.stream().mapToDouble(x -> ciEnd(x.droppedFractionCi95(), 1)).toArray(),
+                  0,
+                  100)));
       out.addAll(routingPictures(r, dir));
     }
     return out;
@@ -495,30 +638,39 @@ public final class StudyReport {
   private static Figure sweepFigure(StudyResults r, String name, List<Double> values) {
     LinkedHashMap<String, double[][]> series = new LinkedHashMap<>();
     for (String router : r.spec().routers()) {
-      double[] ys = new double[values.size()];
+      double[] ys = new double[values.size()],
+          lo = new double[values.size()],
+          hi = new double[values.size()];
       for (int i = 0; i < values.size(); i++) {
         double v = values.get(i);
-        ys[i] =
-            100
-                * r.results().stream()
-                    .filter(
-                        x ->
-                            x.router().equals(router)
-                                && (router.equals("dense")
-                                    || Double.valueOf(v).equals(x.pointValues().get(name))))
-                    .mapToDouble(x -> x.testAccuracy().value())
-                    .average()
-                    .orElse(Double.NaN);
+        List<Estimate> at =
+            r.results().stream()
+                .filter(
+                    x ->
+                        x.router().equals(router)
+                            && (router.equals("dense")
+                                || Double.valueOf(v).equals(x.pointValues().get(name))))
+                .map(RouterResult::testAccuracy)
+                .toList();
+        ys[i] = 100 * at.stream().mapToDouble(Estimate::value).average().orElse(Double.NaN);
+        // a band only where the point is one grid point: a mean over other options has none
+        lo[i] = at.size() == 1 ? 100 * at.get(0).lo() : Double.NaN;
+        hi[i] = at.size() == 1 ? 100 * at.get(0).hi() : Double.NaN;
       }
       series.put(
-          router, new double[][] {values.stream().mapToDouble(Double::doubleValue).toArray(), ys});
+          router,
+          new double[][] {values.stream().mapToDouble(Double::doubleValue).toArray(), ys, lo, hi});
     }
     return new Figure(
         "accuracy-vs-" + name.replace('_', '-'),
         "Test accuracy against "
             + name
-            + " (mean over seeds and over the other swept options; dense is the same at every value)",
-        Charts.lines("Accuracy against " + name, name, "test accuracy (%)", series));
+            + " (mean over seeds"
+            + (r.spec().sweeps().size() > 1
+                ? " and over the other swept options, so without bands"
+                : ", with 95% bands")
+            + "; dense is the same at every value)",
+        Charts.linesWithBands("Accuracy against " + name, name, "test accuracy (%)", series));
   }
 
   /**
@@ -606,6 +758,26 @@ public final class StudyReport {
     return x.point().isEmpty() ? x.router() : x.router() + " " + x.point();
   }
 
+  /**
+   * The colour scale of an expert-load heat map in percent: from 0 to twice the balanced share
+   * 100/E, or to the largest share rounded up to a whole percent when one exceeds that.
+   */
+  static double[] loadScale(double[][] percents, int experts) {
+    double max = 0;
+    for (double[] row : percents) {
+      for (double v : row) {
+        if (Double.isFinite(v)) {
+          max = Math.max(max, v);
+        }
+      }
+    }
+    return new double[] {0, Math.max(200.0 / experts, Math.ceil(max))};
+  }
+
+  private static double ciEnd(List<Double> ci, int end) {
+    return ci == null ? Double.NaN : 100 * ci.get(end);
+  }
+
   private static double orMean(double v, Estimate e) {
     return Double.isNaN(v) ? e.value() : v;
   }
@@ -617,7 +789,29 @@ public final class StudyReport {
     return e.ci95() == null
         ? percent(e.mean())
         : String.format(
-            Locale.ROOT, "%.2f%% [%.2f, %.2f]", 100 * e.mean(), 100 * e.lo(), 100 * e.hi());
+            Locale.ROOT,
+            // a no-break space in the interval: a narrow cell breaks only before the "["
+            "%.2f%% [%.2f,\u00a0%.2f]",
+            100 * e.mean(),
+            100 * e.lo(),
+            100 * e.hi());
+  }
+
+  /**
+   * Every seed's value in percent, e.g. "s0 31.20, s1 33.85" (no-break spaces inside each pair, so
+   * that a narrow cell breaks between seeds).
+   */
+  private static String perSeed(Estimate e) {
+    if (e.perSeed().isEmpty()) {
+      return "-";
+    }
+    return String.join(
+        ", ",
+        e.perSeed().entrySet().stream()
+            .map(
+                v ->
+                    "s" + v.getKey() + String.format(Locale.ROOT, "\u00a0%.2f", 100 * v.getValue()))
+            .toList());
   }
 
   private static String percent(Double v) {

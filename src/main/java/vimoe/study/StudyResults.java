@@ -26,6 +26,8 @@ import vimoe.run.Checkpoint;
  * @param unfinished the runs not finished yet, each with its state
  * @param versions the versions the study was started with
  * @param machine the machine the study was started on
+ * @param settings every value the runs use, resolved (null for a study started before they were
+ *     recorded)
  */
 public record StudyResults(
     StudySpec spec,
@@ -36,7 +38,8 @@ public record StudyResults(
     List<String> finished,
     List<String> unfinished,
     Map<String, String> versions,
-    Map<String, Object> machine) {
+    Map<String, Object> machine,
+    StudySettings settings) {
 
   /** Builds the results from whatever runs of the study in {@code dir} are finished. */
   public static StudyResults read(Path dir) throws IOException {
@@ -53,7 +56,8 @@ public record StudyResults(
         unfinished.add(run.name() + " (" + state(runDir) + ")");
       }
     }
-    return of(spec, records, finished, unfinished, file.versions(), file.machine());
+    return of(
+        spec, records, finished, unfinished, file.versions(), file.machine(), file.settings());
   }
 
   private static String state(Path runDir) {
@@ -73,7 +77,8 @@ public record StudyResults(
       List<String> finished,
       List<String> unfinished,
       Map<String, String> versions,
-      Map<String, Object> machine) {
+      Map<String, Object> machine,
+      StudySettings settings) {
     List<RouterResult> results = new ArrayList<>();
     List<Finding> findings = new ArrayList<>();
     List<PairComparison> pairs = new ArrayList<>();
@@ -107,7 +112,7 @@ public record StudyResults(
       ranking.addAll(Pairs.ranking(accuracy, here, point.label()));
     }
     return new StudyResults(
-        spec, results, findings, pairs, ranking, finished, unfinished, versions, machine);
+        spec, results, findings, pairs, ranking, finished, unfinished, versions, machine, settings);
   }
 
   private static RouterResult aggregate(String router, GridPoint point, List<RunRecord> runs) {
@@ -128,17 +133,25 @@ public record StudyResults(
     }
     int epochs = runs.stream().mapToInt(r -> r.validationCurve().size()).max().orElse(0);
     List<Double> curve = new ArrayList<>();
+    List<List<Double>> curveCi = new ArrayList<>();
     for (int e = 0; e < epochs; e++) {
       int epoch = e;
-      curve.add(
-          nullable(
-              Stats.mean(
-                  runs.stream()
-                      .filter(r -> r.validationCurve().size() > epoch)
-                      .mapToDouble(r -> r.validationCurve().get(epoch))
-                      .filter(v -> !Double.isNaN(v))
-                      .toArray())));
+      Estimate at =
+          estimate(
+              runs,
+              r ->
+                  r.validationCurve().size() > epoch ? r.validationCurve().get(epoch) : Double.NaN);
+      curve.add(at.mean());
+      curveCi.add(at.ci95());
     }
+    Estimate dropped =
+        estimate(
+            runs,
+            r ->
+                Stats.mean(
+                    r.layers().stream()
+                        .mapToDouble(RunRecord.LayerRouting::droppedFraction)
+                        .toArray()));
     List<RouterResult.CapacityResult> capacity = new ArrayList<>();
     for (int i = 0; i < first.extras().capacity().size(); i++) {
       int index = i;
@@ -175,11 +188,16 @@ public record StudyResults(
         layerMean(runs, RunRecord.LayerRouting::expertsPerToken),
         first.layers().stream().map(RunRecord.LayerRouting::block).toList(),
         load,
-        curve);
+        curve,
+        curveCi,
+        dropped.ci95());
   }
 
+  /** An accuracy over the runs' seeds: logit-scale interval, the value of every seed. */
   private static Estimate estimate(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
-    return Stats.estimate(runs.stream().mapToDouble(f).toArray());
+    Map<Long, Double> bySeed = new TreeMap<>();
+    runs.forEach(r -> bySeed.put(r.run().seed(), f.applyAsDouble(r)));
+    return Stats.fraction(bySeed);
   }
 
   private static Double meanOf(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
@@ -203,12 +221,16 @@ public record StudyResults(
     RunFiles.writeAtomically(dir.resolve("results.csv"), csv().getBytes(StandardCharsets.UTF_8));
   }
 
-  /** One line per router and grid point; accuracies as fractions, the interval as two columns. */
+  /**
+   * One line per router and grid point; accuracies as fractions, the interval as two columns, the
+   * value of every seed as {@code seed:value} pairs joined by semicolons.
+   */
   public String csv() {
     StringBuilder out =
         new StringBuilder(
-            "router,point,n,test_accuracy,test_accuracy_lo,test_accuracy_hi,"
-                + "ten_shot_accuracy,ten_shot_accuracy_lo,ten_shot_accuracy_hi,noise_accuracy,rotation_accuracy,"
+            "router,point,n,test_accuracy,test_accuracy_lo,test_accuracy_hi,test_accuracy_per_seed,"
+                + "ten_shot_accuracy,ten_shot_accuracy_lo,ten_shot_accuracy_hi,ten_shot_accuracy_per_seed,"
+                + "noise_accuracy,rotation_accuracy,"
                 + "capacity_eval,training_images_per_second,inference_images_per_second,flops_per_image,"
                 + "parameters_total,parameters_active,dropped_fraction,expert_load_cv,experts_per_token\n");
     for (RouterResult r : results) {
@@ -217,6 +239,12 @@ public record StudyResults(
         cells.add(num(e.mean()));
         cells.add(num(e.ci95() == null ? null : e.lo()));
         cells.add(num(e.ci95() == null ? null : e.hi()));
+        cells.add(
+            String.join(
+                ";",
+                e.perSeed().entrySet().stream()
+                    .map(s -> s.getKey() + ":" + num(s.getValue()))
+                    .toList()));
       }
       cells.add(num(r.noiseAccuracy().mean()));
       cells.add(num(r.rotationAccuracy().mean()));

@@ -113,7 +113,7 @@ class StudyCommandTest {
             "Soft MoE beats sparse MoE at equal compute"),
         texts(results.get("findings"), "claim"));
     assertEquals(
-        "inconclusive", results.get("findings").get(2).get("verdict").asText()); // no soft router
+        "not tested", results.get("findings").get(2).get("verdict").asText()); // no soft router
     for (String f :
         List.of(
             "study.json",
@@ -459,8 +459,8 @@ class StudyCommandTest {
         assertTrue(width > 0, "figure " + img.getAttribute("alt") + " did not decode");
       }
       List<WebElement> tables = driver.findElements(By.tagName("table"));
-      // per router, capacity at evaluation, findings, ranking, all pairs
-      assertEquals(5, tables.size());
+      // accuracy, cost and routing, capacity at evaluation, claims, ranking, all pairs
+      assertEquals(6, tables.size());
       List<WebElement> rows = tables.get(0).findElements(By.cssSelector("tbody tr"));
       assertEquals(
           List.of("dense", "softmax-tc", "softmax-ec"),

@@ -3,6 +3,7 @@ package vimoe.study;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,7 +100,7 @@ class StatsTest {
   }
 
   @Test
-  void findingWithoutTheRoutersItComparesIsInconclusive() {
+  void findingWithoutTheRoutersItComparesIsNotTested() {
     Map<String, Map<Long, Double>> acc = new LinkedHashMap<>();
     acc.put("dense", bySeed(0.8, 0.8));
     acc.put("softmax-ec", bySeed(0.9, 0.91));
@@ -109,9 +110,30 @@ class StatsTest {
     assertEquals(Stats.HOLDS, f.get(0).verdict());
     assertEquals(0.105 - 0.063531, f.get(0).ci95().get(0), 1e-6);
     assertNull(f.get(1).estimate());
-    assertEquals(Stats.INCONCLUSIVE, f.get(1).verdict());
+    assertEquals(Stats.NOT_TESTED, f.get(1).verdict());
     assertEquals("k=2", f.get(1).point());
     assertNull(f.get(2).estimate());
+  }
+
+  @Test
+  void accuracyIntervalsAreLogitScaleTAndStayWithinZeroToOne() {
+    // logits of 0.80, 0.82, 0.84: mean 1.5203, s 0.1360; t(0.975, 2) = 4.3027
+    Estimate e = Stats.fraction(bySeed(0.80, 0.82, 0.84));
+    assertEquals(0.82, e.mean(), 1e-12);
+    assertEquals(0.765383, e.lo(), 1e-6);
+    assertEquals(0.865082, e.hi(), 1e-6);
+    assertEquals(List.of(0.80, 0.82, 0.84), List.copyOf(e.perSeed().values()));
+    // two seeds far apart: t(0.975, 1) = 12.7 makes the interval nearly [0, 1], never beyond
+    Estimate far = Stats.fraction(bySeed(0.10, 0.90));
+    assertTrue(far.lo() >= 0 && far.lo() < 1e-6 && far.hi() <= 1 && far.hi() > 1 - 1e-6);
+    // every image right in both runs: the clamped logits give [1 - 1e-4, 1], widened to the mean
+    Estimate all = Stats.fraction(bySeed(1.0, 1.0));
+    assertEquals(1 - 1e-4, all.lo(), 1e-12);
+    assertEquals(1.0, all.hi());
+    assertEquals(1, Stats.fraction(bySeed(0.5, Double.NaN)).n());
+    // a paired difference keeps the plain t interval, clipped to [-1, 1]
+    Estimate d = Stats.difference(new double[] {-0.9, 0.9});
+    assertEquals(List.of(-1.0, 1.0), d.ci95());
   }
 
   private static Map<Long, Double> bySeed(double... v) {

@@ -42,18 +42,25 @@ import org.jfree.chart.renderer.PaintScale;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.CategoryItemRendererState;
 import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.chart.renderer.xy.StandardXYBarPainter;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.CategoryDataset;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
  * The report's charts, drawn with JFreeChart and encoded as PNG: white background, light grid,
@@ -123,8 +130,33 @@ public final class Charts {
       double[] mean,
       double[] lo,
       double[] hi) {
+    return barsWithCi(
+        title,
+        yLabel,
+        categories,
+        mean,
+        lo,
+        hi,
+        Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY);
+  }
+
+  /**
+   * As {@link #barsWithCi(String, String, List, double[], double[], double[])} for a quantity that
+   * cannot leave {@code [floor, ceiling]} (an accuracy in percent: 0 to 100): the value axis stays
+   * within it.
+   */
+  public static byte[] barsWithCi(
+      String title,
+      String yLabel,
+      List<String> categories,
+      double[] mean,
+      double[] lo,
+      double[] hi,
+      double floor,
+      double ceiling) {
     sameLength(categories.size(), mean, lo, hi);
-    return barChart(title, yLabel, categories, mean, lo, hi);
+    return barChart(title, yLabel, categories, mean, lo, hi, floor, ceiling);
   }
 
   /**
@@ -133,7 +165,15 @@ public final class Charts {
    */
   public static byte[] bars(String title, String yLabel, List<String> categories, double[] values) {
     sameLength(categories.size(), values);
-    return barChart(title, yLabel, categories, values, null, null);
+    return barChart(
+        title,
+        yLabel,
+        categories,
+        values,
+        null,
+        null,
+        Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY);
   }
 
   private static byte[] barChart(
@@ -142,7 +182,9 @@ public final class Charts {
       List<String> categories,
       double[] values,
       double[] lo,
-      double[] hi) {
+      double[] hi,
+      double floor,
+      double ceiling) {
     int longest = longestLabel(categories);
     boolean sideways = longest > 120;
     JFreeChart chart =
@@ -193,11 +235,14 @@ public final class Charts {
               ? Math.max(0, lo == null ? 0 : min - pad)
               : min - pad;
       double upper = max <= 0 && lo == null ? 0 : max + pad;
+      lower = Math.max(lower, floor);
+      upper = Math.min(upper, ceiling);
       plot.getRangeAxis().setRange(lower, upper);
       // differences (a paired estimate and its interval) read against zero
       plot.setRangeZeroBaselineVisible(lower < 0 && upper > 0);
       plot.setRangeZeroBaselinePaint(TEXT);
       plot.setRangeZeroBaselineStroke(new BasicStroke(1.2f));
+      zoomNote(chart, List.of(sideways ? "x" : "y"), List.of(plot.getRangeAxis()));
     }
     int height = sideways ? Math.max(HEIGHT, 110 + 34 * categories.size()) : HEIGHT;
     return png(chart, WIDTH, height);
@@ -260,7 +305,161 @@ public final class Charts {
     }
     x.setAutoRangeIncludesZero(false);
     y.setAutoRangeIncludesZero(false);
+    zoomNote(chart, List.of("y"), List.of(y));
     return png(chart, WIDTH, HEIGHT);
+  }
+
+  /**
+   * Lines of means with a shaded 95% band, one per series ({@code name -> {xs, ys, lo, hi}}), in
+   * the map's iteration order, with a legend; a NaN band end draws no band at that x. The y axis
+   * need not start at 0; when it does not, the chart says so under its title.
+   */
+  public static byte[] linesWithBands(
+      String title, String xLabel, String yLabel, Map<String, double[][]> series) {
+    YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+    boolean integral = true;
+    for (Map.Entry<String, double[][]> e : series.entrySet()) {
+      double[][] v = e.getValue();
+      if (v.length != 4) {
+        throw new IllegalArgumentException("series " + e.getKey() + " needs xs, ys, lo and hi");
+      }
+      sameLength(v[0].length, v[1], v[2], v[3]);
+      YIntervalSeries s = new YIntervalSeries(e.getKey(), false, true);
+      for (int i = 0; i < v[0].length; i++) {
+        if (Double.isFinite(v[0][i]) && Double.isFinite(v[1][i])) {
+          boolean band = Double.isFinite(v[2][i]) && Double.isFinite(v[3][i]);
+          s.add(v[0][i], v[1][i], band ? v[2][i] : v[1][i], band ? v[3][i] : v[1][i]);
+          integral &= v[0][i] == Math.rint(v[0][i]);
+        }
+      }
+      data.addSeries(s);
+    }
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title, xLabel, yLabel, data, PlotOrientation.VERTICAL, series.size() > 1, false, false);
+    XYPlot plot = chart.getXYPlot();
+    DeviationRenderer renderer = new DeviationRenderer(true, true);
+    renderer.setAlpha(0.14f);
+    renderer.setDefaultStroke(new BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+    renderer.setAutoPopulateSeriesStroke(false);
+    renderer.setDefaultShape(new Ellipse2D.Double(-3.5, -3.5, 7, 7));
+    renderer.setAutoPopulateSeriesShape(false);
+    for (int i = 0; i < series.size(); i++) {
+      renderer.setSeriesPaint(i, seriesColor(i));
+      renderer.setSeriesFillPaint(i, seriesColor(i));
+    }
+    plot.setRenderer(renderer);
+    style(chart);
+    NumberAxis x = (NumberAxis) plot.getDomainAxis(), y = (NumberAxis) plot.getRangeAxis();
+    if (integral) {
+      x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    }
+    x.setAutoRangeIncludesZero(false);
+    y.setAutoRangeIncludesZero(false);
+    zoomNote(chart, List.of("y"), List.of(y));
+    return png(chart, WIDTH, HEIGHT);
+  }
+
+  /**
+   * Labelled points with vertical 95% whiskers from {@code lo} to {@code hi} (NaN: no whisker), as
+   * {@link #scatter}; zoomed axes are named under the title.
+   */
+  public static byte[] scatterWithErrors(
+      String title,
+      String xLabel,
+      String yLabel,
+      List<String> labels,
+      double[] x,
+      double[] y,
+      double[] lo,
+      double[] hi) {
+    sameLength(labels.size(), x, y, lo, hi);
+    LinkedHashMap<String, XYIntervalSeries> byLabel = new LinkedHashMap<>();
+    for (int i = 0; i < x.length; i++) {
+      XYIntervalSeries s = byLabel.computeIfAbsent(labels.get(i), l -> new XYIntervalSeries(l));
+      if (Double.isFinite(x[i]) && Double.isFinite(y[i])) {
+        boolean bar = Double.isFinite(lo[i]) && Double.isFinite(hi[i]);
+        s.add(x[i], x[i], x[i], y[i], bar ? lo[i] : y[i], bar ? hi[i] : y[i]);
+      }
+    }
+    XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+    byLabel.values().forEach(data::addSeries);
+    JFreeChart chart =
+        ChartFactory.createScatterPlot(
+            title,
+            xLabel,
+            yLabel,
+            data,
+            PlotOrientation.VERTICAL,
+            byLabel.size() > 1 && byLabel.size() <= 20,
+            false,
+            false);
+    XYPlot plot = chart.getXYPlot();
+    XYErrorRenderer renderer = new XYErrorRenderer();
+    renderer.setDrawXError(false);
+    renderer.setDrawYError(true);
+    renderer.setErrorPaint(TEXT);
+    renderer.setErrorStroke(new BasicStroke(1.4f));
+    renderer.setCapLength(8);
+    renderer.setDefaultShape(new Ellipse2D.Double(-5, -5, 10, 10));
+    renderer.setAutoPopulateSeriesShape(false);
+    labelPoints(renderer, x.length);
+    plot.setRenderer(renderer);
+    style(chart);
+    NumberAxis xAxis = (NumberAxis) plot.getDomainAxis(), yAxis = (NumberAxis) plot.getRangeAxis();
+    xAxis.setAutoRangeIncludesZero(false);
+    yAxis.setAutoRangeIncludesZero(false);
+    xAxis.setUpperMargin(0.15);
+    xAxis.setLowerMargin(0.05);
+    yAxis.setUpperMargin(0.08);
+    yAxis.setLowerMargin(0.08);
+    zoomNote(chart, List.of("x", "y"), List.of(xAxis, yAxis));
+    return png(chart, WIDTH, HEIGHT);
+  }
+
+  /** Names each point beside it when there are at most 16 points. */
+  private static void labelPoints(XYLineAndShapeRenderer renderer, int points) {
+    if (points <= 16) {
+      renderer.setDefaultItemLabelGenerator((d, s, item) -> d.getSeriesKey(s).toString());
+      renderer.setDefaultItemLabelsVisible(true);
+      renderer.setDefaultItemLabelFont(new Font(FONT, Font.PLAIN, 12));
+      renderer.setDefaultItemLabelPaint(TEXT);
+      renderer.setDefaultPositiveItemLabelPosition(
+          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+      renderer.setDefaultNegativeItemLabelPosition(
+          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+      renderer.setItemLabelAnchorOffset(4);
+    }
+  }
+
+  /**
+   * Says under the title which value axes do not start at 0 ("zoomed"), with where they start, so
+   * that a small difference is not read as a large one. Axes that span 0 or end below it are not
+   * zoomed.
+   */
+  static void zoomNote(JFreeChart chart, List<String> names, List<ValueAxis> axes) {
+    List<String> zoomed = new java.util.ArrayList<>();
+    for (int i = 0; i < axes.size(); i++) {
+      ValueAxis a = axes.get(i);
+      if (a instanceof NumberAxis n) {
+        n.configure(); // the auto range, as drawing will compute it
+      }
+      double lower = a.getLowerBound();
+      if (lower > 0) {
+        zoomed.add(
+            names.get(i)
+                + " axis starts at "
+                + format(lower, decimals(Math.max(Math.abs(a.getUpperBound()), lower))));
+      }
+    }
+    if (!zoomed.isEmpty()) {
+      TextTitle note =
+          new TextTitle(
+              "Zoomed: " + String.join(", ", zoomed) + ", not at 0",
+              new Font(FONT, Font.ITALIC, 12));
+      note.setPaint(AXIS.darker());
+      chart.addSubtitle(note);
+    }
   }
 
   /**
@@ -293,17 +492,7 @@ public final class Charts {
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
     renderer.setDefaultShape(new Ellipse2D.Double(-5, -5, 10, 10));
     renderer.setAutoPopulateSeriesShape(false);
-    if (x.length <= 16) {
-      renderer.setDefaultItemLabelGenerator((d, s, item) -> d.getSeriesKey(s).toString());
-      renderer.setDefaultItemLabelsVisible(true);
-      renderer.setDefaultItemLabelFont(new Font(FONT, Font.PLAIN, 12));
-      renderer.setDefaultItemLabelPaint(TEXT);
-      renderer.setDefaultPositiveItemLabelPosition(
-          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
-      renderer.setDefaultNegativeItemLabelPosition(
-          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
-      renderer.setItemLabelAnchorOffset(4);
-    }
+    labelPoints(renderer, x.length);
     plot.setRenderer(renderer);
     style(chart);
     NumberAxis xAxis = (NumberAxis) plot.getDomainAxis(), yAxis = (NumberAxis) plot.getRangeAxis();
@@ -313,6 +502,7 @@ public final class Charts {
     xAxis.setLowerMargin(0.05);
     yAxis.setUpperMargin(0.08);
     yAxis.setLowerMargin(0.08);
+    zoomNote(chart, List.of("x", "y"), List.of(xAxis, yAxis));
     return png(chart, WIDTH, HEIGHT);
   }
 
@@ -327,6 +517,23 @@ public final class Charts {
       List<String> columnLabels,
       double[][] values,
       String valueLabel) {
+    return heatmap(title, rowLabels, columnLabels, values, valueLabel, Double.NaN, Double.NaN);
+  }
+
+  /**
+   * A heat map as {@link #heatmap(String, List, List, double[][], String)} on the fixed colour
+   * scale {@code [lower, upper]} (values beyond it take the end colours; NaN ends: the values' own
+   * range). An anchored scale keeps float noise from being stretched over the whole map: values
+   * that differ by 1e-10 get one colour.
+   */
+  public static byte[] heatmap(
+      String title,
+      List<String> rowLabels,
+      List<String> columnLabels,
+      double[][] values,
+      String valueLabel,
+      double lower,
+      double upper) {
     if (values.length != rowLabels.size()) {
       throw new IllegalArgumentException(
           values.length + " rows of values for " + rowLabels.size() + " labels");
@@ -349,7 +556,10 @@ public final class Charts {
         }
       }
     }
-    if (!(min <= max)) {
+    if (Double.isFinite(lower) && Double.isFinite(upper) && lower < upper) {
+      min = lower;
+      max = upper;
+    } else if (!(min <= max)) {
       min = 0;
       max = 1;
     } else if (min == max) {
@@ -643,7 +853,10 @@ public final class Charts {
       if (!Double.isFinite(value)) {
         return new Color(0xeeeeee);
       }
-      double t = Math.max(0, Math.min(1, (value - lower) / (upper - lower))) * (ANCHORS.length - 1);
+      // positions are quantised to 1e-6 of the scale: values a rounding error apart (1e-10) get
+      // the same colour even where an interpolated channel lies on a .5 rounding boundary
+      double position = Math.rint(1e6 * (value - lower) / (upper - lower)) / 1e6;
+      double t = Math.max(0, Math.min(1, position)) * (ANCHORS.length - 1);
       int i = Math.min((int) t, ANCHORS.length - 2);
       double f = t - i;
       Color a = new Color(ANCHORS[i]), b = new Color(ANCHORS[i + 1]);

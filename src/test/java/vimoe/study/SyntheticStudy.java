@@ -1,0 +1,184 @@
+package vimoe.study;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import vimoe.moe.routing.Routers;
+import vimoe.run.RunJson;
+import vimoe.run.TrainConfig;
+
+/**
+ * A study made without training: hand-chosen accuracies and expert loads per router and seed, on 8
+ * x 8 one-channel images with 4 classes, the micro model with E = 8 experts in blocks 4 and 5. Each
+ * run gets a {@code study-eval.json} (the routing pictures read it), so that the whole report can
+ * be written.
+ */
+final class SyntheticStudy {
+  static final int EXPERTS = 8;
+
+  private SyntheticStudy() {}
+
+  /** A quick-preset study of {@code routers} over {@code seeds} seeds with {@code sweeps}. */
+  static StudySpec spec(List<String> routers, int seeds, Map<String, List<Double>> sweeps) {
+    return new StudySpec(
+        "quick",
+        routers,
+        seeds,
+        1,
+        64,
+        null,
+        1500,
+        1000,
+        "idx:/synthetic",
+        null,
+        null,
+        null,
+        new ModelChoice(
+            "micro", null, null, null, null, null, null, null, null, 16, null, null, null, null),
+        sweeps,
+        null);
+  }
+
+  /**
+   * The results of {@code spec} with run directories in {@code dir}.
+   *
+   * @param accuracy test accuracy of a router at a seed
+   * @param load tokens per expert (length E) of a router, in both MoE blocks
+   */
+  static StudyResults results(
+      Path dir,
+      StudySpec spec,
+      BiFunction<String, Long, Double> accuracy,
+      Function<String, double[]> load)
+      throws IOException {
+    List<RunRecord> records = new ArrayList<>();
+    List<String> finished = new ArrayList<>();
+    for (StudyRun run : spec.runs()) {
+      double test = accuracy.apply(run.router(), run.seed());
+      boolean moe = !run.router().equals("dense");
+      List<RunRecord.LayerRouting> layers = new ArrayList<>();
+      if (moe) {
+        for (int block : List.of(4, 5)) {
+          double[] t = load.apply(run.router());
+          double sum = java.util.Arrays.stream(t).sum(), mean = sum / t.length, ss = 0;
+          for (double v : t) {
+            ss += (v - mean) * (v - mean);
+          }
+          boolean tc = run.router().endsWith("-tc");
+          layers.add(
+              new RunRecord.LayerRouting(
+                  block, tc ? 0.05 + 0.01 * run.seed() : 0, Math.sqrt(ss / t.length) / mean, 1, t));
+        }
+      }
+      List<RunExtras.CapacityAccuracy> capacity =
+          moe && !run.router().equals("soft")
+              ? List.of(
+                  new RunExtras.CapacityAccuracy(1, true, test),
+                  new RunExtras.CapacityAccuracy(2, false, Math.min(1, test + 0.01)))
+              : List.of();
+      List<byte[]> pixels = new ArrayList<>();
+      List<int[][]> dominant = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        byte[] p = new byte[64];
+        for (int j = 0; j < 64; j++) {
+          p[j] = (byte) ((j * 7 + i * 31) & 0xff);
+        }
+        pixels.add(p);
+      }
+      if (moe) {
+        for (int l = 0; l < 2; l++) {
+          int[][] d = new int[8][4];
+          for (int i = 0; i < 8; i++) {
+            for (int patch = 0; patch < 4; patch++) {
+              d[i][patch] = (i + patch + l) % EXPERTS;
+            }
+          }
+          dominant.add(d);
+        }
+      }
+      RunExtras extras =
+          new RunExtras(
+              test - 0.05,
+              test - 0.10,
+              capacity,
+              List.of(0, 1, 2, 3, 4, 5, 6, 7),
+              new int[] {1, 8, 8},
+              pixels,
+              moe ? List.of(4, 5) : List.of(),
+              dominant,
+              1500 - 1000,
+              1000,
+              64,
+              "cpu()",
+              "host",
+              null);
+      Path runDir = Study.runDir(dir, run);
+      Files.createDirectories(runDir);
+      RunFiles.writeExtras(runDir, extras);
+      records.add(
+          new RunRecord(
+              run,
+              test,
+              Math.max(0, test - 0.02),
+              moe ? 900 + 10 * run.seed() : 1000 + 10 * run.seed(),
+              3000,
+              run.router().equals("soft") ? 35_700_000L : moe ? 33_700_000L : 30_100_000L,
+              moe ? 600_000 : 300_000,
+              300_000,
+              layers,
+              List.of(test - 0.1, test - 0.02),
+              extras));
+      finished.add(run.name());
+    }
+    return StudyResults.of(
+        spec,
+        records,
+        finished,
+        List.of(),
+        Map.of("vimoe", "test"),
+        Map.of("processors", 2),
+        settings(spec));
+  }
+
+  /** The settings a study of {@code spec} would record on 8 x 8 one-channel images, 4 classes. */
+  static StudySettings settings(StudySpec spec) {
+    Map<String, com.fasterxml.jackson.databind.JsonNode> models = new LinkedHashMap<>();
+    for (String router : spec.routers()) {
+      models.put(
+          router,
+          RunJson.CONFIG.valueToTree(spec.model().config(router, spec.points().get(0), 8, 1, 4)));
+    }
+    TrainConfig d = TrainConfig.defaults();
+    com.fasterxml.jackson.databind.node.ObjectNode training =
+        RunJson.CONFIG.valueToTree(
+            new TrainConfig(
+                spec.epochs(),
+                spec.batchSize(),
+                d.learningRate(),
+                d.weightDecay(),
+                d.warmupFraction(),
+                d.labelSmoothing(),
+                d.clipNorm(),
+                0,
+                spec.validationSize(),
+                spec.trainLimit(),
+                0,
+                false));
+    training.remove("seed");
+    training.put("seeds", spec.seeds());
+    return new StudySettings(spec.preset(), StudySettings.changed(spec), training, models);
+  }
+
+  /** Every router but those named. */
+  static List<String> routersBut(String... left) {
+    List<String> out = new ArrayList<>(Routers.names());
+    out.removeAll(List.of(left));
+    return out;
+  }
+}
