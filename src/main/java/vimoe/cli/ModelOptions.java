@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 import vimoe.model.Pooling;
 import vimoe.model.Variants;
 import vimoe.model.VitConfig;
+import vimoe.moe.routing.RouterOption;
 import vimoe.moe.routing.RouterSpec;
 
 /**
@@ -94,12 +95,12 @@ final class ModelOptions {
   RouterSpec routerSpec() {
     RouterSpec.Builder b = RouterSpec.of(router).toBuilder();
     if (k != null) {
-      b.k(k);
+      b.optK(k);
     }
     if (capacityFactor != null) {
-      b.capacityFactor(capacityFactor);
+      b.optCapacityFactor(capacityFactor);
     }
-    routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
+    routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
     return b.build();
   }
 
