@@ -20,6 +20,8 @@ import java.util.function.Function;
  * @param defaults the options whose default for this router differs from the common one ({@link
  *     RouterSpec#of(String)})
  * @param factory builds the router for a spec; {@code null} for {@code dense}, which has none
+ * @param studied whether the router is one of the eight of "Routers in Vision Mixture of Experts"
+ *     (arXiv 2401.15969), which a study and {@code bench} run when no routers are named
  */
 public record RouterInfo(
     String name,
@@ -30,7 +32,8 @@ public record RouterInfo(
     String selects,
     String paper,
     Map<String, Object> defaults,
-    Function<RouterSpec, Router> factory) {
+    Function<RouterSpec, Router> factory,
+    boolean studied) {
 
   /** Copies the collections: an entry is immutable. */
   public RouterInfo {

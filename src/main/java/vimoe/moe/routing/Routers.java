@@ -13,6 +13,11 @@ import java.util.Map;
 public final class Routers {
   private static final Map<String, RouterInfo> INFO = new LinkedHashMap<>();
 
+  /** The sparse routers of the 2024 study (arXiv 2401.15969). */
+  private static final List<String> STUDIED =
+      List.of(
+          "softmax-tc", "sinkhorn-tc", "sparse-ot-tc", "softmax-ec", "sinkhorn-ec", "sparse-ot-ec");
+
   static {
     sparse(
         "softmax-tc",
@@ -56,6 +61,20 @@ public final class Routers {
         "tokens per expert from a C-sparse optimal transport plan",
         "Liu et al. 2024 (arXiv 2401.15969)",
         Map.of());
+    sparse(
+        "sigmoid-tc",
+        SigmoidScore.INSTANCE,
+        SelectionRule.TOKEN_CHOICE,
+        "top-K experts per token by sigmoid gates, renormalised over the K",
+        "DeepSeek-V3 2024 (arXiv 2412.19437)",
+        Map.of("normalize_gates", true));
+    sparse(
+        "sigmoid-ec",
+        SigmoidScore.INSTANCE,
+        SelectionRule.EXPERT_CHOICE,
+        "top-C tokens per expert by sigmoid gates",
+        "DeepSeek-V3 gates (arXiv 2412.19437) under Expert Choice",
+        Map.of());
     INFO.put(
         "soft",
         new RouterInfo(
@@ -67,7 +86,8 @@ public final class Routers {
             "every slot a softmax-weighted average of all tokens",
             "Soft MoE, Puigcerver et al. 2023 (arXiv 2308.00951)",
             Map.of(),
-            SoftRouter::new));
+            SoftRouter::new,
+            true));
     INFO.put(
         "dense",
         new RouterInfo(
@@ -79,7 +99,8 @@ public final class Routers {
             "no routing: the ordinary ViT MLP",
             "ViT, Dosovitskiy et al. 2020 (arXiv 2010.11929)",
             Map.of(),
-            null));
+            null,
+            true));
   }
 
   private Routers() {}
@@ -108,12 +129,21 @@ public final class Routers {
             selects,
             paper,
             defaults,
-            spec -> new SparseRouter(spec, score, rule)));
+            spec -> new SparseRouter(spec, score, rule),
+            STUDIED.contains(name)));
   }
 
   /** Every router name, in the order of docs/routing.md. */
   public static List<String> names() {
     return List.copyOf(INFO.keySet());
+  }
+
+  /**
+   * The routers of the 2024 study (arXiv 2401.15969), dense included, in the order of
+   * docs/routing.md: what a study and {@code bench} run when no routers are named.
+   */
+  public static List<String> studied() {
+    return INFO.values().stream().filter(RouterInfo::studied).map(RouterInfo::name).toList();
   }
 
   /** Every router's entry, in the order of docs/routing.md. */
