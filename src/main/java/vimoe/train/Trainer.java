@@ -414,6 +414,7 @@ public final class Trainer {
       correct = logits.argMax(1).eq(labels).sum();
     }
     optimizer.step(lr, clipNorm, manager);
+    model.moeLayers().forEach(MoeLayer::updateSelectionBias);
     return new NDList(total.stopGradient(), correct);
   }
 

@@ -21,6 +21,7 @@ public final class RouterOption<T> {
   private final String description;
   private final Predicate<RouterInfo> appliesTo;
   private final BiFunction<String, T, String> refusal;
+  private boolean omittedAtDefault;
 
   /** The value types of options, each with its JSON form and the message for a wrong one. */
   public enum Type {
@@ -81,6 +82,25 @@ public final class RouterOption<T> {
    */
   public RouterOption<T> refusedElsewhere(BiFunction<String, T, String> message) {
     return new RouterOption<>(name, type, common, valid, rule, description, appliesTo, message);
+  }
+
+  /**
+   * This option, left out of {@code config.json} at its common default: an option added after run
+   * directories were first written, so that their form stays as it was.
+   */
+  RouterOption<T> omittedAtDefault() {
+    omittedAtDefault = true;
+    return this;
+  }
+
+  /** Whether {@code config.json} leaves this option out at its common default. */
+  boolean isOmittedAt(Object value) {
+    return omittedAtDefault && value != null && isCommon(cast(value));
+  }
+
+  @SuppressWarnings("unchecked")
+  private T cast(Object value) {
+    return (T) value;
   }
 
   /** The JSON name. */

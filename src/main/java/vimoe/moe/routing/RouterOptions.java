@@ -209,6 +209,27 @@ public final class RouterOptions {
                       + router
                       + " derives C from the capacity formula");
 
+  /**
+   * Auxiliary-loss-free balancing (Wang et al. 2024, arXiv 2408.15664; DeepSeek-V3): the step u of
+   * the per-expert selection bias, updated after each optimizer step by u * sign(mean load - load);
+   * 0 turns it off.
+   */
+  public static final RouterOption<Double> BIAS_UPDATE_RATE =
+      RouterOption.of(
+              "bias_update_rate",
+              NUMBER,
+              0.0,
+              RouterOption.nonNegative(),
+              "must be >= 0",
+              "auxiliary-loss-free balancing: step of the per-expert selection bias (0: off)",
+              r -> tokenChoice(r) && r.score() != null && !r.score().computed())
+          .refusedElsewhere(
+              (router, v) ->
+                  "bias_update_rate applies to Token Choice routers with pointwise scores"
+                      + " (softmax-tc, sigmoid-tc), not "
+                      + router)
+          .omittedAtDefault();
+
   /** Every option, in the order of {@link RouterSpec#options()}. */
   public static final List<RouterOption<?>> ALL =
       List.of(
@@ -226,7 +247,8 @@ public final class RouterOptions {
           SINKHORN_ITERATIONS,
           OT_ITERATIONS,
           OT_LEARNING_RATE,
-          SLOTS);
+          SLOTS,
+          BIAS_UPDATE_RATE);
 
   /** The declaration of an option by its JSON name; an unknown name is refused with the list. */
   public static RouterOption<?> named(String name) {

@@ -177,7 +177,9 @@ public final class RouterSpec {
     m.put("router", router);
     for (RouterOption<?> option : RouterOptions.ALL) {
       Object v = values.get(option);
-      m.put(javaName(option), v instanceof Rounding r ? r.name() : v);
+      if (!option.isOmittedAt(v)) {
+        m.put(javaName(option), v instanceof Rounding r ? r.name() : v);
+      }
     }
     return m;
   }

@@ -1,6 +1,7 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.stream.IntStream;
 import vimoe.moe.loss.AuxLosses;
@@ -44,21 +45,48 @@ final class SparseRouter implements Router {
     int capacity = Capacity.of(tokens, experts, spec);
     NDArray gates = score.gates(noisy); // (G, S, E)
     boolean positiveOnly = score.positiveOnly();
+    NDArray bias = logits.bias(); // (E) or null
     double[] onHost = HostPaths.allowed(gates) ? score.onHost(gates, noisy, spec, capacity) : null;
-    DeviceSelection.Selection chosen =
-        onHost != null
-            ? rule.onHost(onHost, shape, positiveOnly, spec, capacity, gates.getManager())
-            : rule.onDevice(
-                score.onDevice(gates, noisy, spec, capacity), positiveOnly, spec, capacity);
-    return new SparsePlan(
-        chosen.slotToken(),
-        chosen.tokenExpert(),
-        chosen.tokenPosition(),
-        rule.k(spec),
-        gates,
-        spec.normalizeGates(),
-        auxLoss(logits, gates),
-        rule.byExpert());
+    DeviceSelection.Selection chosen;
+    if (onHost != null) {
+      if (bias != null) {
+        addBias(onHost, HostSelection.read(bias), gates.getDataType() == DataType.FLOAT32);
+      }
+      chosen = rule.onHost(onHost, shape, positiveOnly, spec, capacity, gates.getManager());
+    } else {
+      NDArray scores = score.onDevice(gates, noisy, spec, capacity);
+      if (bias != null) {
+        scores = scores.add(bias.stopGradient().toType(scores.getDataType(), false));
+      }
+      chosen = rule.onDevice(scores, positiveOnly, spec, capacity);
+    }
+    SparsePlan plan =
+        new SparsePlan(
+            chosen.slotToken(),
+            chosen.tokenExpert(),
+            chosen.tokenPosition(),
+            rule.k(spec),
+            gates,
+            spec.normalizeGates(),
+            auxLoss(logits, gates),
+            rule.byExpert());
+    if (bias != null) {
+      plan.countRequests(chosen.tokenExpert());
+    }
+    return plan;
+  }
+
+  /**
+   * Adds a per-expert bias (E) to (G, S, E) scores in place, rounded to float32 where the scores
+   * are float32 (so that the host selects on the very sums the device computes: a sum of two
+   * float32 numbers is exact in float64, and its float32 rounding is the float32 sum).
+   */
+  static void addBias(double[] scores, double[] bias, boolean float32) {
+    int experts = bias.length;
+    for (int i = 0; i < scores.length; i++) {
+      double v = scores[i] + bias[i % experts];
+      scores[i] = float32 ? (float) v : v;
+    }
   }
 
   /**
@@ -68,14 +96,31 @@ final class SparseRouter implements Router {
    * @param logits L~, (G, S, E)
    */
   GroupSlots[] referenceSlots(double[][][] gates, double[][][] logits, int capacity) {
+    return referenceSlots(gates, logits, capacity, null, false);
+  }
+
+  /**
+   * {@link #referenceSlots(double[][][], double[][][], int)} with a per-expert selection bias.
+   *
+   * @param bias (E) added to the score before selection, or {@code null}
+   * @param float32 round the biased scores to float32, as the router does for float32 gates
+   */
+  GroupSlots[] referenceSlots(
+      double[][][] gates, double[][][] logits, int capacity, double[] bias, boolean float32) {
     return IntStream.range(0, gates.length)
         .mapToObj(
-            i ->
-                rule.reference(
-                    score.reference(gates[i], logits[i], spec, capacity),
-                    score.positiveOnly(),
-                    spec,
-                    capacity))
+            i -> {
+              double[][] s = score.reference(gates[i], logits[i], spec, capacity);
+              if (bias != null) {
+                double[][] biased = new double[s.length][];
+                for (int t = 0; t < s.length; t++) {
+                  biased[t] = s[t].clone();
+                  addBias(biased[t], bias, float32);
+                }
+                s = biased;
+              }
+              return rule.reference(s, score.positiveOnly(), spec, capacity);
+            })
         .toArray(GroupSlots[]::new);
   }
 
