@@ -41,7 +41,8 @@ final class ModelOptions {
       names = "--router-option",
       paramLabel = "NAME=VALUE",
       description =
-          "Any router option of docs/routing.md by its JSON name, e.g. noise_std=0.5; repeatable.")
+          "Any router option by its JSON name (listed by 'vimoe routers'), e.g. noise_std=0.5;"
+              + " repeatable.")
   Map<String, String> routerOptions = new LinkedHashMap<>();
 
   @Option(names = "--experts", paramLabel = "E", description = "Experts per MoE layer (default 8).")

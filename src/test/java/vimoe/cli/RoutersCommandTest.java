@@ -40,11 +40,15 @@ class RoutersCommandTest {
   }
 
   @Test
-  void tableNamesEveryRouter() {
+  void tableNamesEveryRouterAndEveryDeclaredOption() {
     CliRunner.Result r = CliRunner.run("", "routers");
     assertEquals(0, r.status());
     for (String name : Routers.names()) {
       assertTrue(r.out().contains(name + " "), name);
+    }
+    for (var option : vimoe.moe.routing.RouterOptions.ALL) {
+      assertTrue(r.out().contains("  " + option.name() + " "), option.name());
+      assertTrue(r.out().contains(option.description()), option.description());
     }
   }
 
