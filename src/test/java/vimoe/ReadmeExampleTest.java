@@ -23,7 +23,8 @@ class ReadmeExampleTest {
   void readmeExampleRuns() throws Exception {
     // README-EXAMPLE-BEGIN
     try (NDManager manager = NDManager.newBaseManager()) {
-      RouterSpec router = RouterSpec.of("softmax-tc").toBuilder().k(2).capacityFactor(1.25).build();
+      RouterSpec router =
+          RouterSpec.of("softmax-tc").toBuilder().optK(2).optCapacityFactor(1.25).build();
       MoeLayer moe =
           MoeLayer.builder().setRouter(router).setNumExperts(8).setHiddenDim(256).build();
       moe.initialize(

@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 import vimoe.model.Pooling;
 import vimoe.model.Variants;
 import vimoe.model.VitConfig;
+import vimoe.moe.routing.RouterOption;
 import vimoe.moe.routing.RouterSpec;
 
 /**
@@ -40,7 +41,8 @@ final class ModelOptions {
       names = "--router-option",
       paramLabel = "NAME=VALUE",
       description =
-          "Any router option of docs/routing.md by its JSON name, e.g. noise_std=0.5; repeatable.")
+          "Any router option by its JSON name (listed by 'vimoe routers'), e.g. noise_std=0.5;"
+              + " repeatable.")
   Map<String, String> routerOptions = new LinkedHashMap<>();
 
   @Option(names = "--experts", paramLabel = "E", description = "Experts per MoE layer (default 8).")
@@ -94,12 +96,12 @@ final class ModelOptions {
   RouterSpec routerSpec() {
     RouterSpec.Builder b = RouterSpec.of(router).toBuilder();
     if (k != null) {
-      b.k(k);
+      b.optK(k);
     }
     if (capacityFactor != null) {
-      b.capacityFactor(capacityFactor);
+      b.optCapacityFactor(capacityFactor);
     }
-    routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
+    routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
     return b.build();
   }
 

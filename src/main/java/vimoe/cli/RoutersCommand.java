@@ -9,6 +9,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import vimoe.moe.routing.RouterInfo;
+import vimoe.moe.routing.RouterOption;
+import vimoe.moe.routing.RouterOptions;
 import vimoe.moe.routing.RouterSpec;
 import vimoe.moe.routing.Routers;
 
@@ -16,7 +18,9 @@ import vimoe.moe.routing.Routers;
 @Command(
     name = "routers",
     mixinStandardHelpOptions = true,
-    description = "List every router with its family, what it selects, its defaults and its paper.")
+    description =
+        "List every router with its family, what it selects, its defaults and its paper,"
+            + " then every router option.")
 final class RoutersCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print the list as JSON instead of a table.")
@@ -49,6 +53,18 @@ final class RoutersCommand implements Callable<Integer> {
             format, "", "", "defaults: " + defaults.substring(1, defaults.length() - 1));
       }
       System.out.printf(format, "", "", row.get("paper"));
+    }
+    System.out.println();
+    System.out.println("OPTIONS (--router-option NAME=VALUE, or \"options\" of a route request)");
+    for (RouterOption<?> option : RouterOptions.ALL) {
+      Object common = option.common();
+      System.out.printf(
+          "  %-22s %s (default %s)%n",
+          option.name(),
+          option.description(),
+          common == null
+              ? "none"
+              : RouterSpec.of("dense").options().getOrDefault(option.name(), common));
     }
     return 0;
   }

@@ -30,7 +30,7 @@ public final class CapacityAtEvaluation {
           "--capacity-factor: Soft MoE's slots are trained parameters "
               + "(Phi is D x E x C), so its capacity is fixed by training");
     }
-    var router = m.router().toBuilder().capacityFactor(cf).build();
+    var router = m.router().toBuilder().optCapacityFactor(cf).build();
     VitConfig changed =
         new VitConfig(
             m.imageSize(),

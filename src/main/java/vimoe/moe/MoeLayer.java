@@ -7,13 +7,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import vimoe.moe.routing.Family;
 import vimoe.moe.routing.Router;
+import vimoe.moe.routing.RouterLogits;
+import vimoe.moe.routing.RouterOptions;
 import vimoe.moe.routing.RouterSpec;
 import vimoe.moe.routing.Routers;
 import vimoe.moe.routing.RoutingMetrics;
@@ -41,6 +45,8 @@ public final class MoeLayer extends AbstractBlock {
   private final int experts;
   private final LogitsBlock logitsBlock;
   private final Experts expertBlock;
+  private final Parameter selectionBias;
+  private NDArray lastRequests;
   private RoutingPlan lastPlan;
   private RoutingMetrics lastMetrics;
   private NDManager kept;
@@ -55,6 +61,35 @@ public final class MoeLayer extends AbstractBlock {
         addChildBlock(
             "experts",
             Experts.builder().setNumExperts(experts).setHiddenDim(builder.hidden).build());
+    selectionBias =
+        spec.get(RouterOptions.BIAS_UPDATE_RATE) > 0
+            ? addParameter(
+                Parameter.builder()
+                    .setName("selection_bias")
+                    .setType(Parameter.Type.OTHER)
+                    .optRequiresGrad(false)
+                    .optInitializer(new ConstantInitializer(0))
+                    .optShape(new Shape(experts))
+                    .build())
+            : null;
+  }
+
+  /**
+   * Auxiliary-loss-free balancing (Wang et al. 2024, arXiv 2408.15664; DeepSeek-V3, arXiv
+   * 2412.19437): after an optimizer step, moves each expert's selection bias by u * sign(mean load
+   * - load), the load being the tokens that asked for the expert in the last training forward pass.
+   * The bias (E) is a parameter without gradient, saved in checkpoints; it only selects, the
+   * combine weights stay the gates. Does nothing for a router without {@code bias_update_rate}.
+   */
+  public synchronized void updateSelectionBias() {
+    if (selectionBias == null || lastRequests == null) {
+      return;
+    }
+    NDArray load = lastRequests;
+    NDArray bias = selectionBias.getArray();
+    NDArray step = load.mean().sub(load).sign().mul(spec.get(RouterOptions.BIAS_UPDATE_RATE));
+    bias.addi(step.toType(bias.getDataType(), false));
+    lastRequests = null;
   }
 
   /** A builder; the router spec, E and H are required. */
@@ -117,7 +152,16 @@ public final class MoeLayer extends AbstractBlock {
       throw new IllegalArgumentException(
           "MoeLayer expects tokens of shape (G, S, D), got " + x.getShape());
     }
-    RoutingPlan plan = router.route(logitsBlock.logits(ps, x, training));
+    RouterLogits logits = logitsBlock.logits(ps, x, training);
+    if (selectionBias != null) {
+      logits = logits.withBias(ps.getValue(selectionBias, x.getDevice(), training));
+    }
+    RoutingPlan plan = router.route(logits);
+    if (training && selectionBias != null) {
+      synchronized (this) {
+        lastRequests = plan.expertRequests();
+      }
+    }
     NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
     NDArray y = plan.combine(expertOutputs); // (G, S, D)
     keep(plan, x);

@@ -209,7 +209,7 @@ public final class RunJson {
             it.hasNext(); ) {
           Map.Entry<String, JsonNode> e = it.next();
           JsonNode v = e.getValue();
-          b.option(
+          b.optOption(
               e.getKey(),
               v.isNull()
                   ? null

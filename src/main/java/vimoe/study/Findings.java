@@ -3,16 +3,18 @@ package vimoe.study;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import vimoe.moe.routing.Family;
+import vimoe.moe.routing.RouterInfo;
 import vimoe.moe.routing.Routers;
 
 /**
  * The paper's three claims (arXiv 2401.15969), each a paired difference of test accuracy over
  * seeds: (i) routers from language modelling work in vision: the mean of every MoE router minus
- * dense; (ii) Expert Choice beats Token Choice: EC minus TC of the same score (softmax, Sinkhorn,
- * sparse OT), averaged over the scores; (iii) Soft MoE beats sparse MoE at fixed compute: soft
- * minus the mean of the six sparse routers. Each difference is taken per seed first, so
- * seed-to-seed variation shared by both sides cancels.
+ * dense; (ii) Expert Choice beats Token Choice: EC minus TC of the same score (the registry's
+ * {@link RouterInfo#scoreId()}: softmax, Sinkhorn, sparse OT, ...), averaged over the scores; (iii)
+ * Soft MoE beats sparse MoE at fixed compute: soft minus the mean of the six sparse routers. Each
+ * difference is taken per seed first, so seed-to-seed variation shared by both sides cancels.
  */
 public final class Findings {
   /** Claim (i). */
@@ -23,8 +25,6 @@ public final class Findings {
 
   /** Claim (iii). */
   public static final String SOFT_VS_SPARSE = "Soft MoE beats sparse MoE at equal compute";
-
-  private static final List<String> SCORES = List.of("softmax", "sinkhorn", "sparse-ot");
 
   private Findings() {}
 
@@ -57,8 +57,9 @@ public final class Findings {
                 point));
     List<Map<Long, Double>> ecMinusTc = new ArrayList<>();
     List<String> scores = new ArrayList<>();
-    for (String score : SCORES) {
-      Map<Long, Double> ec = accuracy.get(score + "-ec"), tc = accuracy.get(score + "-tc");
+    for (String score : scores()) {
+      Map<Long, Double> ec = of(accuracy, score, Family.EXPERT_CHOICE);
+      Map<Long, Double> tc = of(accuracy, score, Family.TOKEN_CHOICE);
       if (ec != null && tc != null) {
         ecMinusTc.add(toMap(ec, tc));
         scores.add(score);
@@ -85,6 +86,26 @@ public final class Findings {
                     + (sparse.size() == 1 ? "" : "s"),
                 point));
     return out;
+  }
+
+  /** The scores of the registry's sparse routers, in registry order. */
+  private static List<String> scores() {
+    return Routers.all().stream()
+        .map(RouterInfo::scoreId)
+        .filter(Objects::nonNull)
+        .distinct()
+        .toList();
+  }
+
+  /** The accuracy of the registry's first router of a score and family, or {@code null}. */
+  private static Map<Long, Double> of(
+      Map<String, Map<Long, Double>> accuracy, String score, Family family) {
+    for (RouterInfo info : Routers.all()) {
+      if (score.equals(info.scoreId()) && info.family() == family) {
+        return accuracy.get(info.name());
+      }
+    }
+    return null;
   }
 
   private static Map<Long, Double> toMap(Map<Long, Double> a, Map<Long, Double> b) {

@@ -5,6 +5,7 @@ import vimoe.model.Pooling;
 import vimoe.model.Variants;
 import vimoe.model.VitConfig;
 import vimoe.moe.routing.Family;
+import vimoe.moe.routing.RouterOption;
 import vimoe.moe.routing.RouterSpec;
 
 /**
@@ -65,11 +66,11 @@ public record ModelChoice(
     RouterSpec spec = RouterSpec.of(router);
     if (spec.family() != Family.DENSE) {
       RouterSpec.Builder b = spec.toBuilder();
-      routerOptions.forEach((name, value) -> b.option(name, RouterSpec.Builder.optionValue(value)));
+      routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
       if (spec.family() == Family.TOKEN_CHOICE) {
-        b.k(kk).capacityFactor(cf);
+        b.optK(kk).optCapacityFactor(cf);
       } else {
-        b.capacityFactor(cf * kk);
+        b.optCapacityFactor(cf * kk);
       }
       spec = b.build();
     }

@@ -18,6 +18,7 @@ import vimoe.data.ImageSet;
 import vimoe.eval.Evaluator;
 import vimoe.model.VisionTransformer;
 import vimoe.model.VitConfig;
+import vimoe.moe.MoeLayer;
 import vimoe.moe.routing.RoutingMetrics;
 import vimoe.run.Checkpoint;
 import vimoe.run.TrainConfig;
@@ -334,6 +335,7 @@ public final class Trainer {
       correct = logits.argMax(1).eq(labels).sum();
     }
     optimizer.step(lr, clipNorm, manager);
+    model.moeLayers().forEach(MoeLayer::updateSelectionBias);
     return new NDList(total.stopGradient(), correct);
   }
 

@@ -35,7 +35,7 @@ class RoutingTelemetryTest {
   @Test
   void easyTrainReportsTheRoutingOfTheLayersOwnPlan() throws Exception {
     // softmax-tc, K = 1, capacity factor 0.5: C = ceil(S * 0.5 / E), so tokens are turned away.
-    RouterSpec router = RouterSpec.of("softmax-tc").toBuilder().capacityFactor(0.5).build();
+    RouterSpec router = RouterSpec.of("softmax-tc").toBuilder().optCapacityFactor(0.5).build();
     VitConfig config =
         new VitConfig(8, 1, 2, 16, 2, 2, 32, 3, Pooling.GAP, "last:1", router, 4, 16, 2);
     int images = 64, batch = 16;

@@ -44,7 +44,7 @@ class ModelInfoTest {
 
   @Test
   void totalParametersEqualTheScalarsOfTheInitialisedModel() {
-    RouterSpec sparseOtK2 = RouterSpec.of("sparse-ot-tc").toBuilder().k(2).build();
+    RouterSpec sparseOtK2 = RouterSpec.of("sparse-ot-tc").toBuilder().optK(2).build();
     RouterSpec soft = RouterSpec.of("soft");
     List<VitConfig> configs =
         List.of(
@@ -56,7 +56,7 @@ class ModelInfoTest {
             // 5)
             new VitConfig(32, 3, 8, 48, 4, 3, 96, 7, Pooling.TOKEN, "every:2", soft, 7, 80, 2),
             new VitConfig(32, 3, 8, 48, 4, 3, 96, 7, Pooling.TOKEN, "0,3", sparseOtK2, 5, 64, 1),
-            micro(soft.toBuilder().slots(3).build()));
+            micro(soft.toBuilder().optSlots(3).build()));
     for (VitConfig config : configs) {
       ModelInfo info = ModelInfo.of(config);
       assertEquals(scalarsOf(config, 2), info.totalParameters(), config.toString());
@@ -133,7 +133,7 @@ class ModelInfoTest {
     // Token Choice with K = 1: one expert's worth; K = 2: two.
     ModelInfo tc = ModelInfo.of(micro("softmax-tc"));
     assertEquals(769_162 - 2 * 7 * 33_088, tc.activeParametersPerToken()); // 305,930
-    ModelInfo tc2 = ModelInfo.of(micro(RouterSpec.of("softmax-tc").toBuilder().k(2).build()));
+    ModelInfo tc2 = ModelInfo.of(micro(RouterSpec.of("softmax-tc").toBuilder().optK(2).build()));
     assertEquals(769_162 - 2 * 6 * 33_088, tc2.activeParametersPerToken());
     // soft: Phi 64*8*7 + scale = 3,585 per block instead of 512:
     //   total = 769,162 + 2*(3,585 - 512) = 775,308; active as softmax-ec plus the same 6,146 =
@@ -172,7 +172,7 @@ class ModelInfoTest {
     for (String router : ROUTERS) {
       long previous = 0, previousExperts = 0;
       for (double cf : new double[] {0.5, 1.0, 1.5, 2.0}) {
-        VitConfig config = micro(RouterSpec.of(router).toBuilder().capacityFactor(cf).build());
+        VitConfig config = micro(RouterSpec.of(router).toBuilder().optCapacityFactor(cf).build());
         long flops = ModelInfo.of(config).flopsPerImage();
         long experts = ModelInfo.flopsByPart(config).get("experts");
         assertTrue(flops > previous && experts > previousExperts, router + " at CF " + cf);
@@ -183,7 +183,7 @@ class ModelInfoTest {
     // and with K for Token Choice: C = ceil(49*2/8) = 13 slots instead of 7
     long k1 = ModelInfo.flopsByPart(micro("softmax-tc")).get("experts");
     long k2 =
-        ModelInfo.flopsByPart(micro(RouterSpec.of("softmax-tc").toBuilder().k(2).build()))
+        ModelInfo.flopsByPart(micro(RouterSpec.of("softmax-tc").toBuilder().optK(2).build()))
             .get("experts");
     assertEquals(13.0 / 7, (double) k2 / k1, 1e-12);
   }

@@ -9,10 +9,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The selection rules of the sparse routers (docs/routing.md) as tensor programs on the scores'
- * device, batched over groups: no copy to the host, no Java index arrays. They reproduce {@link
- * SlotFilling} exactly, ties to the lower index included, although no sort of the engine is stable
- * ({@link #descendingOrder}, {@link #topIndices}).
+ * Helpers of the device forms of the {@link SelectionRule}s: tensor programs on the scores' device,
+ * batched over groups, no copy to the host. They order exactly as the float64 references do, ties
+ * to the lower index included, although no sort of the engine is stable ({@link #descendingOrder},
+ * {@link #topIndices}).
  *
  * <p>Ops used: argSort, gather, cumSum, one-hot rows by comparison, scatter (unique targets, plus
  * one dump column that may be written many times and is dropped), where, comparisons against device
@@ -145,134 +145,5 @@ final class DeviceSelection {
     NDArray step = v.abs().mul(Scalars.constant(v, 0x1p-40)).add(Scalars.constant(v, 0x1p-1000));
     NDArray offset = step.mul(index);
     return negated ? offset.sub(v) : v.sub(offset);
-  }
-
-  /**
-   * Token Choice (V-MoE, arXiv 2106.05974), as {@link SlotFilling#tokenChoice}: each token asks for
-   * its top K experts; requests are served by choice rank, then token priority (index order, or
-   * descending top score with BPR); a request gets slot c = earlier requests to its expert, if c <
-   * C. Earlier requests are counted with a cumulative sum of one-hot rows in priority order.
-   *
-   * @param score (G, S, E), compared only
-   * @param positiveOnly only entries with score > 0 may be requested
-   */
-  static Selection tokenChoice(
-      NDArray score, boolean positiveOnly, int k, int capacity, boolean batchPriority) {
-    Shape shape = score.getShape();
-    long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
-    NDManager m = score.getManager();
-    NDArray choice = topIndices(score, k); // (G, S, K)
-    NDArray valid = positiveOnly ? score.gather(choice, 2).gt(Scalars.constant(score, 0)) : null;
-    NDArray order =
-        batchPriority
-            ? descendingOrder(score.max(new int[] {2}))
-            : null; // (G, S) priority -> token
-    NDArray requests = choice; // (G, S, K), rows in priority order
-    if (order != null) {
-      NDArray rows = order.expandDims(2).broadcast(new Shape(groups, tokens, k));
-      requests = choice.gather(rows, 1);
-      valid = valid == null ? null : valid.gather(rows, 1);
-    }
-    // (G, K*S): all first choices in priority order, then all second choices, ...
-    NDArray wanted = requests.transpose(0, 2, 1).reshape(groups, k * tokens);
-    // one-hot rows by comparison with 0..E-1 (DJL's oneHot range-checks its input on the host)
-    NDArray hot =
-        wanted
-            .expandDims(2)
-            .eq(Scalars.range(score, 0, experts, 1, 1, 1, experts))
-            .toType(DataType.INT64, false); // (G, K*S, E)
-    if (valid != null) {
-      hot =
-          hot.mul(
-              valid
-                  .transpose(0, 2, 1)
-                  .reshape(groups, k * tokens, 1)
-                  .toType(DataType.INT64, false));
-    }
-    NDArray one = Scalars.constant(wanted, 1);
-    NDArray earlier =
-        hot.cumSum(1).gather(wanted.expandDims(2), 2).reshape(groups, k * tokens).sub(one);
-    NDArray granted = earlier.lt(Scalars.constant(earlier, capacity));
-    if (valid != null) {
-      granted = granted.logicalAnd(valid.transpose(0, 2, 1).reshape(groups, k * tokens));
-    }
-    NDArray none = Scalars.constant(earlier, -1);
-    NDArray position =
-        NDArrays.where(granted, earlier, none).reshape(groups, k, tokens); // (G, K, S) by priority
-    if (order != null) { // back to token order: the entry at priority p belongs to token order[p]
-      position =
-          m.zeros(position.getShape(), DataType.INT64, score.getDevice())
-              .scatter(order.expandDims(1).broadcast(new Shape(groups, k, tokens)), position, 2);
-    }
-    position = position.transpose(0, 2, 1); // (G, S, K)
-    NDArray held = position.gte(Scalars.constant(position, 0));
-    long slots = experts * capacity;
-    NDArray slot =
-        NDArrays.where(
-            held,
-            choice.mul(Scalars.constant(choice, capacity)).add(position),
-            Scalars.constant(position, slots)); // e*C + c, or the dump column E*C
-    NDArray token =
-        Scalars.cached(
-            score,
-            "token of request " + groups + " " + tokens + " " + k,
-            c ->
-                c.arange(0, (int) tokens, 1, DataType.INT64, score.getDevice())
-                    .reshape(1, tokens, 1)
-                    .repeat(0, groups)
-                    .repeat(2, k)); // (G, S, K)
-    NDArray slotToken =
-        m.full(new Shape(groups, slots + 1), -1, DataType.INT64, score.getDevice())
-            .scatter(slot.reshape(groups, tokens * k), token.reshape(groups, tokens * k), 1)
-            .get(new NDIndex(":, :{}", slots))
-            .reshape(groups, experts, capacity);
-    return new Selection(slotToken, choice, position);
-  }
-
-  /**
-   * Expert Choice (arXiv 2202.09368), as {@link SlotFilling#expertChoice}: each expert takes its
-   * top C tokens by score, slot c its (c+1)-th best, ties to the lower token index.
-   *
-   * @param score (G, S, E), compared only
-   * @param positiveOnly only entries with score > 0 may be taken (slots may then stay empty)
-   * @param capacity C <= S
-   */
-  static Selection expertChoice(NDArray score, boolean positiveOnly, int capacity) {
-    Shape shape = score.getShape();
-    long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
-    NDManager m = score.getManager();
-    NDArray byExpert = score.transpose(0, 2, 1); // (G, E, S)
-    NDArray slotToken = topIndices(byExpert, capacity); // (G, E, C)
-    NDArray target = slotToken;
-    if (positiveOnly) {
-      NDArray ok = byExpert.gather(slotToken, 2).gt(Scalars.constant(score, 0));
-      slotToken = NDArrays.where(ok, slotToken, Scalars.constant(slotToken, -1));
-      target = NDArrays.where(ok, target, Scalars.constant(target, tokens)); // dump column S
-    }
-    // position[g, e, s] = c where token s sits in slot (e, c), else -1
-    NDArray c =
-        Scalars.cached(
-            score,
-            "slot of expert " + groups + " " + experts + " " + capacity,
-            cm ->
-                cm.arange(0, capacity, 1, DataType.INT64, score.getDevice())
-                    .reshape(1, 1, capacity)
-                    .repeat(0, groups)
-                    .repeat(1, experts)); // (G, E, C)
-    NDArray position =
-        m.full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, score.getDevice())
-            .scatter(target, c, 2)
-            .get(new NDIndex("..., :{}", tokens))
-            .transpose(0, 2, 1); // (G, S, E)
-    NDArray expert =
-        Scalars.cached(
-            score,
-            "expert of token " + groups + " " + tokens + " " + experts,
-            cm ->
-                cm.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
-                    .reshape(1, 1, experts)
-                    .repeat(0, groups)
-                    .repeat(1, tokens)); // (G, S, E)
-    return new Selection(slotToken, expert, position);
   }
 }

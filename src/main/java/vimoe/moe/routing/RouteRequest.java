@@ -129,7 +129,7 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext(); ) {
           var option = it.next();
-          builder.option(option.getKey(), value(option.getValue()));
+          builder.optOption(option.getKey(), value(option.getValue()));
         }
       }
       spec = builder.build();

@@ -9,8 +9,20 @@ import ai.djl.ndarray.NDArray;
  * @param clean L, (G, S, E) (Soft MoE: (G, S, E, C))
  * @param noisy L~, same shape; the same array as {@code clean} without noise
  * @param noiseStd sigma; the noise added was (sigma / E) * N(0, 1)
+ * @param bias a per-expert bias (E) added to the score for selection only (auxiliary-loss-free
+ *     balancing), or {@code null}
  */
-public record RouterLogits(NDArray clean, NDArray noisy, double noiseStd) {
+public record RouterLogits(NDArray clean, NDArray noisy, double noiseStd, NDArray bias) {
+
+  /** Logits without a selection bias. */
+  public RouterLogits(NDArray clean, NDArray noisy, double noiseStd) {
+    this(clean, noisy, noiseStd, null);
+  }
+
+  /** These logits with a per-expert selection bias (E). */
+  public RouterLogits withBias(NDArray value) {
+    return new RouterLogits(clean, noisy, noiseStd, value);
+  }
 
   /** Logits without noise, as in inference and in {@code route}. */
   public static RouterLogits of(NDArray logits) {

@@ -1,150 +1,149 @@
 package vimoe.moe.routing;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The registry of routers (docs/routing.md): one {@link RouterInfo} per router, with its family,
- * score, input, the options that apply, its defaults and its factory. Nothing else in the project
- * switches on a router's name.
+ * score, selection rule, input, its defaults and its factory. Nothing else in the project switches
+ * on a router's name: the study pairs routers by {@link RouterInfo#scoreId()} and {@link
+ * RouterInfo#family()}, the options come from their declarations ({@link RouterOptions}).
  */
 public final class Routers {
   private static final Map<String, RouterInfo> INFO = new LinkedHashMap<>();
 
-  /** Options every router with slots has. */
-  private static final List<String> CAPACITY =
-      List.of("capacity_factor", "capacity_rounding", "capacity_multiple_of");
-
-  private static final List<String> TOKEN_CHOICE =
-      List.of("k", "batch_priority", "normalize_gates");
-  private static final List<String> NOISE = List.of("noise_std");
-  private static final List<String> SINKHORN = List.of("sinkhorn_epsilon", "sinkhorn_iterations");
-  private static final List<String> OT = List.of("ot_iterations", "ot_learning_rate");
-  private static final List<String> VMOE_LOSSES =
-      List.of("importance_weight", "load_weight", "z_loss_weight");
+  /** The sparse routers of the 2024 study (arXiv 2401.15969). */
+  private static final List<String> STUDIED =
+      List.of(
+          "softmax-tc", "sinkhorn-tc", "sparse-ot-tc", "softmax-ec", "sinkhorn-ec", "sparse-ot-ec");
 
   static {
-    add(
+    sparse(
         "softmax-tc",
-        Family.TOKEN_CHOICE,
-        SelectionScore.GATES,
+        SelectionScore.SOFTMAX,
+        SelectionRule.TOKEN_CHOICE,
         "top-K experts per token by softmax gates",
         "V-MoE, Riquelme et al. 2021 (arXiv 2106.05974)",
-        options(TOKEN_CHOICE, CAPACITY, NOISE, VMOE_LOSSES),
-        Map.of("noise_std", 1.0, "importance_weight", 0.005, "load_weight", 0.005),
-        spec -> new TokenChoiceRouter(spec, SelectionScore.GATES));
-    add(
+        Map.of("noise_std", 1.0, "importance_weight", 0.005, "load_weight", 0.005));
+    sparse(
         "sinkhorn-tc",
-        Family.TOKEN_CHOICE,
         SelectionScore.SINKHORN,
+        SelectionRule.TOKEN_CHOICE,
         "top-K experts per token by a Sinkhorn-balanced plan",
         "S-BASE, Clark et al. 2022 (arXiv 2202.01169)",
-        options(TOKEN_CHOICE, CAPACITY, NOISE, SINKHORN),
-        Map.of("noise_std", 1.0),
-        spec -> new TokenChoiceRouter(spec, SelectionScore.SINKHORN));
-    add(
+        Map.of("noise_std", 1.0));
+    sparse(
         "sparse-ot-tc",
-        Family.TOKEN_CHOICE,
-        SelectionScore.SPARSE_OT_ROWS,
+        SelectionScore.SPARSE_OT,
+        SelectionRule.TOKEN_CHOICE,
         "experts per token from a K-sparse optimal transport plan",
         "Liu, Puigcerver, Blondel 2023 (arXiv 2209.15466)",
-        options(TOKEN_CHOICE, CAPACITY, OT),
-        Map.of(),
-        spec -> new TokenChoiceRouter(spec, SelectionScore.SPARSE_OT_ROWS));
-    add(
+        Map.of());
+    sparse(
         "softmax-ec",
-        Family.EXPERT_CHOICE,
-        SelectionScore.GATES,
+        SelectionScore.SOFTMAX,
+        SelectionRule.EXPERT_CHOICE,
         "top-C tokens per expert by softmax gates",
         "Expert Choice, Zhou et al. 2022 (arXiv 2202.09368)",
-        options(CAPACITY, NOISE),
-        Map.of("noise_std", 1.0),
-        spec -> new ExpertChoiceRouter(spec, SelectionScore.GATES));
-    add(
+        Map.of("noise_std", 1.0));
+    sparse(
         "sinkhorn-ec",
-        Family.EXPERT_CHOICE,
         SelectionScore.SINKHORN,
+        SelectionRule.EXPERT_CHOICE,
         "top-C tokens per expert by a Sinkhorn-balanced plan",
         "Liu et al. 2024 (arXiv 2401.15969)",
-        options(CAPACITY, NOISE, SINKHORN),
-        Map.of("noise_std", 1.0),
-        spec -> new ExpertChoiceRouter(spec, SelectionScore.SINKHORN));
-    add(
+        Map.of("noise_std", 1.0));
+    sparse(
         "sparse-ot-ec",
-        Family.EXPERT_CHOICE,
-        SelectionScore.SPARSE_OT_COLUMNS,
+        SelectionScore.SPARSE_OT,
+        SelectionRule.EXPERT_CHOICE,
         "tokens per expert from a C-sparse optimal transport plan",
         "Liu et al. 2024 (arXiv 2401.15969)",
-        options(CAPACITY, OT),
-        Map.of(),
-        spec -> new ExpertChoiceRouter(spec, SelectionScore.SPARSE_OT_COLUMNS));
+        Map.of());
+    sparse(
+        "sigmoid-tc",
+        SigmoidScore.INSTANCE,
+        SelectionRule.TOKEN_CHOICE,
+        "top-K experts per token by sigmoid gates, renormalised over the K",
+        "DeepSeek-V3 2024 (arXiv 2412.19437)",
+        Map.of("normalize_gates", true));
+    sparse(
+        "sigmoid-ec",
+        SigmoidScore.INSTANCE,
+        SelectionRule.EXPERT_CHOICE,
+        "top-C tokens per expert by sigmoid gates",
+        "DeepSeek-V3 gates (arXiv 2412.19437) under Expert Choice",
+        Map.of());
     INFO.put(
         "soft",
         new RouterInfo(
             "soft",
             Family.SOFT,
             null,
+            null,
             RouterInput.SLOT_LOGITS,
             "every slot a softmax-weighted average of all tokens",
             "Soft MoE, Puigcerver et al. 2023 (arXiv 2308.00951)",
-            options(CAPACITY, List.of("slots")),
             Map.of(),
-            SoftRouter::new));
+            SoftRouter::new,
+            true));
     INFO.put(
         "dense",
         new RouterInfo(
             "dense",
             Family.DENSE,
             null,
+            null,
             RouterInput.NONE,
             "no routing: the ordinary ViT MLP",
             "ViT, Dosovitskiy et al. 2020 (arXiv 2010.11929)",
-            List.of(),
             Map.of(),
-            null));
+            null,
+            true));
   }
 
   private Routers() {}
 
-  private static void add(
+  /**
+   * Registers a sparse router: a score and a selection rule; its options are those whose
+   * declarations apply to it ({@link RouterOptions}).
+   *
+   * @param defaults the options whose default differs from the common one
+   */
+  private static void sparse(
       String name,
-      Family family,
       SelectionScore score,
+      SelectionRule rule,
       String selects,
       String paper,
-      List<String> options,
-      Map<String, Object> defaults,
-      Function<RouterSpec, Router> factory) {
+      Map<String, Object> defaults) {
     INFO.put(
         name,
         new RouterInfo(
             name,
-            family,
+            rule.family(),
             score,
+            rule,
             RouterInput.TOKEN_LOGITS,
             selects,
             paper,
-            options,
             defaults,
-            factory));
-  }
-
-  /** The given option groups, in the order of {@link RouterSpec#OPTION_NAMES}. */
-  @SafeVarargs
-  private static List<String> options(List<String>... groups) {
-    List<String> all = new ArrayList<>();
-    for (List<String> g : groups) {
-      all.addAll(g);
-    }
-    return RouterSpec.OPTION_NAMES.stream().filter(all::contains).toList();
+            spec -> new SparseRouter(spec, score, rule),
+            STUDIED.contains(name)));
   }
 
   /** Every router name, in the order of docs/routing.md. */
   public static List<String> names() {
     return List.copyOf(INFO.keySet());
+  }
+
+  /**
+   * The routers of the 2024 study (arXiv 2401.15969), dense included, in the order of
+   * docs/routing.md: what a study and {@code bench} run when no routers are named.
+   */
+  public static List<String> studied() {
+    return INFO.values().stream().filter(RouterInfo::studied).map(RouterInfo::name).toList();
   }
 
   /** Every router's entry, in the order of docs/routing.md. */

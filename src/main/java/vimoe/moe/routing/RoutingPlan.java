@@ -43,6 +43,14 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
   NDArray auxLoss();
 
   /**
+   * How many tokens asked for each expert in this plan, summed over groups, (E) float32; {@code
+   * null} unless the router balances by a selection bias (auxiliary-loss-free balancing).
+   */
+  default NDArray expertRequests() {
+    return null;
+  }
+
+  /**
    * The routing metrics of docs/routing.md, averaged over the groups. They are reduced on the
    * plan's device and read back here, so call this only when they are wanted (it waits for the
    * device).

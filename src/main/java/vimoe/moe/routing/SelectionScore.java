@@ -3,95 +3,104 @@ package vimoe.moe.routing;
 import ai.djl.ndarray.NDArray;
 
 /**
- * What a sparse router ranks by when it fills slots: the gates themselves, or a balanced transport
- * plan computed from them. No gradient flows through a score: it only selects; the combine weights
- * are always the softmax gates G.
+ * What a sparse router ranks by when it fills slots, and the gates its combine weights come from:
+ * one type per score, each holding its three forms side by side: the float64 reference on one
+ * group's Java arrays ({@link #reference}), the host form on (G, S, E) flat arrays for gates on a
+ * CPU ({@link #onHost}), and the tensor program on the gates' device ({@link #onDevice}). No
+ * gradient flows through a score: it only selects; the combine weights are the score's gates
+ * ({@link #gates}), which carry the gradient.
+ *
+ * <p>A score is paired with a {@link SelectionRule} in the registry ({@link Routers}); the study
+ * pairs routers of the same score {@link #id()} across families.
  */
-public enum SelectionScore {
-  /** The gates G = softmax(L~) (Softmax Token / Expert Choice). */
-  GATES,
+public abstract class SelectionScore {
+  /** The gates G = softmax(L~) themselves (Softmax Token / Expert Choice). */
+  public static final SelectionScore SOFTMAX = new SoftmaxScore();
+
   /** The Sinkhorn plan of L~, eps and T from the spec (S-BASE). */
-  SINKHORN,
-  /** The row-sparse (at most K per token) k-sparse OT plan of Sim = G (no noise). */
-  SPARSE_OT_ROWS,
-  /** The column-sparse (at most C per expert) k-sparse OT plan of Sim = G (no noise). */
-  SPARSE_OT_COLUMNS;
+  public static final SelectionScore SINKHORN = new SinkhornScore();
 
   /**
-   * The S x E score of one group.
+   * The k-sparse OT plan of Sim = G (no noise): row-sparse (at most K per token) for Token Choice,
+   * column-sparse (at most C per expert) otherwise.
+   */
+  public static final SelectionScore SPARSE_OT = new SparseOtScore();
+
+  /**
+   * The score's name in router names and in the study's pairing, e.g. {@code "softmax"} for {@code
+   * softmax-tc} and {@code softmax-ec}.
+   */
+  public abstract String id();
+
+  /** Whether routers of this score take training noise on their logits (then sigma = 1). */
+  public abstract boolean noisy();
+
+  /**
+   * Whether the score comes from an iterative solver (Sinkhorn, k-sparse OT) rather than pointwise
+   * from the logits: its reference, host and device forms then agree within a tolerance, not to the
+   * last bit, and ties between its entries are not reproducible across the forms.
+   */
+  public boolean computed() {
+    return false;
+  }
+
+  /** Whether only entries with a positive score may be selected (a sparse plan's support). */
+  public boolean positiveOnly() {
+    return false;
+  }
+
+  /** The gates of L~, (G, S, E), whose entries at the granted slots are the combine weights. */
+  public NDArray gates(NDArray logits) {
+    return logits.softmax(2);
+  }
+
+  /** The float64 reference of {@link #gates} for one token's E logits. */
+  public double[] gates(double[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : logits) {
+      max = Math.max(max, v);
+    }
+    double[] out = new double[logits.length];
+    double total = 0;
+    for (int e = 0; e < logits.length; e++) {
+      out[e] = Math.exp(logits[e] - max);
+      total += out[e];
+    }
+    for (int e = 0; e < logits.length; e++) {
+      out[e] /= total;
+    }
+    return out;
+  }
+
+  /**
+   * The S x E score of one group: the float64 reference.
    *
    * @param gates G of the group, S x E
    * @param logits L~ of the group, S x E
    * @param capacity C
    */
-  double[][] of(double[][] gates, double[][] logits, RouterSpec spec, int capacity) {
-    return switch (this) {
-      case GATES -> gates;
-      case SINKHORN -> Sinkhorn.plan(logits, spec.sinkhornEpsilon(), spec.sinkhornIterations());
-      case SPARSE_OT_ROWS ->
-          SparseTransport.rowSparse(gates, spec.k(), spec.otIterations(), spec.otLearningRate());
-      case SPARSE_OT_COLUMNS ->
-          SparseTransport.columnSparse(gates, capacity, spec.otIterations(), spec.otLearningRate());
-    };
-  }
+  abstract double[][] reference(double[][] gates, double[][] logits, RouterSpec spec, int capacity);
 
   /**
-   * The (G, S, E) scores of G groups read to the host, for gates on a CPU, or {@code null} where
-   * the gates (Sinkhorn: the logits) are not finite: a diverged model then takes the tensor program
-   * ({@link #onDevice}), which passes the NaN on to the loss instead of failing.
-   *
-   * <p>The Sinkhorn and k-sparse OT scores come from the Java-array solvers, group by group in
-   * parallel. Their tensor programs spend two (Sinkhorn) and some 40 (OT) engine calls per
-   * iteration on small (G, S, E) tensors: on 2 cores, micro (G = 128, S = 49, E = 8), one MoE
-   * layer's forward pass took 20 ms against 5 ms (Sinkhorn) and 270 ms against 50 ms on a loaded
-   * machine (OT). On a CPU reading the gates is a memory copy, not the wait for a queue that it is
-   * on a GPU.
+   * The (G, S, E) scores of G groups read to the host, for gates on a CPU, or {@code null} where an
+   * input is not finite: a diverged model then takes the tensor program ({@link #onDevice}), which
+   * passes the NaN on to the loss instead of failing.
    *
    * @param gates G, (G, S, E)
    * @param logits L~, (G, S, E)
    * @param capacity C
    * @return row-major (G, S, E) scores
    */
-  double[] onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-    double[] read = HostSelection.read(this == SINKHORN ? logits : gates);
-    if (this == GATES || read == null) {
-      return read;
-    }
-    ai.djl.ndarray.types.Shape shape = gates.getShape();
-    int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
-    return switch (this) {
-      case SINKHORN ->
-          Sinkhorn.planGroups(
-              read, groups, tokens, experts, spec.sinkhornEpsilon(), spec.sinkhornIterations());
-      case SPARSE_OT_ROWS ->
-          SparseTransport.rowSparseGroups(
-              read, groups, tokens, experts, spec.k(), spec.otIterations(), spec.otLearningRate());
-      case SPARSE_OT_COLUMNS ->
-          SparseTransport.columnSparseGroups(
-              read, groups, tokens, experts, capacity, spec.otIterations(), spec.otLearningRate());
-      case GATES -> throw new AssertionError();
-    };
-  }
+  abstract double[] onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity);
 
   /**
    * The scores as tensor programs on the gates' device, no gradient flowing through them (GPUs, and
-   * non-finite gates on a CPU).
+   * non-finite gates on a CPU), (G, S, E).
    */
-  NDArray onDevice(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-    return switch (this) {
-      case GATES -> gates.stopGradient();
-      case SINKHORN -> Sinkhorn.plans(logits, spec.sinkhornEpsilon(), spec.sinkhornIterations());
-      case SPARSE_OT_ROWS ->
-          SparseTransport.rowSparsePlans(
-              gates, spec.k(), spec.otIterations(), spec.otLearningRate());
-      case SPARSE_OT_COLUMNS ->
-          SparseTransport.columnSparsePlans(
-              gates, capacity, spec.otIterations(), spec.otLearningRate());
-    };
-  }
+  abstract NDArray onDevice(NDArray gates, NDArray logits, RouterSpec spec, int capacity);
 
-  /** Whether only entries with a positive score may be selected (the sparse plans' support). */
-  boolean positiveOnly() {
-    return this == SPARSE_OT_ROWS || this == SPARSE_OT_COLUMNS;
+  @Override
+  public String toString() {
+    return id();
   }
 }

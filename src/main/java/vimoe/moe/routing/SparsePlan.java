@@ -44,6 +44,7 @@ public final class SparsePlan implements RoutingPlan {
   private NDArray keptPosition;
   private NDArray keptExpert;
   private NDArray keptAux;
+  private NDArray requests;
 
   /**
    * Builds the plan of G groups from index tensors (int64).
@@ -98,6 +99,23 @@ public final class SparsePlan implements RoutingPlan {
       w = w.div(sum.add(empty)); // tokens with no slot stay 0
     }
     return w;
+  }
+
+  /**
+   * Counts the experts each token asked for (Token Choice: its K choices, granted or dropped), for
+   * {@link #expertRequests()}.
+   *
+   * @param choices (G, S, K) expert indices
+   */
+  void countRequests(NDArray choices) {
+    NDArray range = Scalars.range(choices, 0, experts, 1, 1, 1, 1, experts);
+    requests =
+        choices.expandDims(3).eq(range).toType(DataType.FLOAT32, false).sum(new int[] {0, 1, 2});
+  }
+
+  @Override
+  public NDArray expertRequests() {
+    return requests;
   }
 
   @Override

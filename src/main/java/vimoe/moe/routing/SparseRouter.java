@@ -1,51 +1,33 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.stream.IntStream;
 import vimoe.moe.loss.AuxLosses;
 
 /**
- * What the sparse routers share: gates G = softmax(L~) over E, capacity, the selection as tensor
- * programs on the logits' device ({@link DeviceSelection}, batched over groups, no copy to the
- * host), the combine weights {@code Cmb = Dsp * G}, and the weighted auxiliary losses. Subclasses
- * only say how one group's scores fill its slots: on the device, and on Java arrays for the float64
- * reference ({@link #referenceSlots}) that the tests compare against.
+ * A sparse router: a {@link SelectionScore} and a {@link SelectionRule} from the registry. It
+ * computes the score's gates, the capacity, the score on the host (CPU) or as tensor programs on
+ * the logits' device, the rule's selection, the combine weights {@code Cmb = Dsp * gates}, and the
+ * weighted auxiliary losses. {@link #referenceSlots} is the float64 reference the tests compare
+ * against.
  */
-abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, ExpertChoiceRouter {
-  protected final RouterSpec spec;
-  protected final SelectionScore score;
+final class SparseRouter implements Router {
+  final RouterSpec spec;
+  final SelectionScore score;
+  final SelectionRule rule;
 
-  SparseRouter(RouterSpec spec, SelectionScore score) {
+  SparseRouter(RouterSpec spec, SelectionScore score, SelectionRule rule) {
     this.spec = spec;
     this.score = score;
+    this.rule = rule;
   }
 
   @Override
   public RouterSpec spec() {
     return spec;
   }
-
-  /** Fills one group's slots from its S x E scores (the Java-array reference). */
-  abstract GroupSlots select(double[][] scores, int capacity);
-
-  /**
-   * Fills the slots of G groups from their (G, S, E) scores by tensor programs on their device
-   * ({@link DeviceSelection}).
-   */
-  abstract DeviceSelection.Selection select(NDArray scores, int capacity);
-
-  /**
-   * Fills the slots of G groups from their (G, S, E) scores read to the host ({@link
-   * HostSelection}).
-   */
-  abstract DeviceSelection.Selection select(
-      double[] scores, Shape shape, int capacity, NDManager manager);
-
-  /** K for the under-K metric and the load loss. */
-  abstract int k();
 
   @Override
   public RoutingPlan route(RouterLogits logits) {
@@ -61,32 +43,84 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
           "k = " + spec.k() + " exceeds the number of experts E = " + experts);
     }
     int capacity = Capacity.of(tokens, experts, spec);
-    NDArray gates = noisy.softmax(2); // G, (G, S, E)
+    NDArray gates = score.gates(noisy); // (G, S, E)
+    boolean positiveOnly = score.positiveOnly();
+    NDArray bias = logits.bias(); // (E) or null
     double[] onHost = HostPaths.allowed(gates) ? score.onHost(gates, noisy, spec, capacity) : null;
-    DeviceSelection.Selection chosen =
-        onHost != null
-            ? select(onHost, shape, capacity, gates.getManager())
-            : select(score.onDevice(gates, noisy, spec, capacity), capacity);
-    return new SparsePlan(
-        chosen.slotToken(),
-        chosen.tokenExpert(),
-        chosen.tokenPosition(),
-        k(),
-        gates,
-        spec.normalizeGates(),
-        auxLoss(logits, gates),
-        this instanceof ExpertChoiceRouter);
+    DeviceSelection.Selection chosen;
+    if (onHost != null) {
+      if (bias != null) {
+        addBias(onHost, HostSelection.read(bias), gates.getDataType() == DataType.FLOAT32);
+      }
+      chosen = rule.onHost(onHost, shape, positiveOnly, spec, capacity, gates.getManager());
+    } else {
+      NDArray scores = score.onDevice(gates, noisy, spec, capacity);
+      if (bias != null) {
+        scores = scores.add(bias.stopGradient().toType(scores.getDataType(), false));
+      }
+      chosen = rule.onDevice(scores, positiveOnly, spec, capacity);
+    }
+    SparsePlan plan =
+        new SparsePlan(
+            chosen.slotToken(),
+            chosen.tokenExpert(),
+            chosen.tokenPosition(),
+            rule.k(spec),
+            gates,
+            spec.normalizeGates(),
+            auxLoss(logits, gates),
+            rule.byExpert());
+    if (bias != null) {
+      plan.countRequests(chosen.tokenExpert());
+    }
+    return plan;
+  }
+
+  /**
+   * Adds a per-expert bias (E) to (G, S, E) scores in place, rounded to float32 where the scores
+   * are float32 (so that the host selects on the very sums the device computes: a sum of two
+   * float32 numbers is exact in float64, and its float32 rounding is the float32 sum).
+   */
+  static void addBias(double[] scores, double[] bias, boolean float32) {
+    int experts = bias.length;
+    for (int i = 0; i < scores.length; i++) {
+      double v = scores[i] + bias[i % experts];
+      scores[i] = float32 ? (float) v : v;
+    }
   }
 
   /**
    * The float64 reference of {@link #route}'s selection on Java arrays, group by group.
    *
-   * @param gates G, (G, S, E)
+   * @param gates the score's gates, (G, S, E)
    * @param logits L~, (G, S, E)
    */
   GroupSlots[] referenceSlots(double[][][] gates, double[][][] logits, int capacity) {
+    return referenceSlots(gates, logits, capacity, null, false);
+  }
+
+  /**
+   * {@link #referenceSlots(double[][][], double[][][], int)} with a per-expert selection bias.
+   *
+   * @param bias (E) added to the score before selection, or {@code null}
+   * @param float32 round the biased scores to float32, as the router does for float32 gates
+   */
+  GroupSlots[] referenceSlots(
+      double[][][] gates, double[][][] logits, int capacity, double[] bias, boolean float32) {
     return IntStream.range(0, gates.length)
-        .mapToObj(i -> select(score.of(gates[i], logits[i], spec, capacity), capacity))
+        .mapToObj(
+            i -> {
+              double[][] s = score.reference(gates[i], logits[i], spec, capacity);
+              if (bias != null) {
+                double[][] biased = new double[s.length][];
+                for (int t = 0; t < s.length; t++) {
+                  biased[t] = s[t].clone();
+                  addBias(biased[t], bias, float32);
+                }
+                s = biased;
+              }
+              return rule.reference(s, score.positiveOnly(), spec, capacity);
+            })
         .toArray(GroupSlots[]::new);
   }
 
@@ -101,7 +135,7 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
           plus(
               loss,
               Scalars.mul(
-                  AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), k()),
+                  AuxLosses.load(logits.clean(), logits.noisy(), logits.noiseStd(), rule.k(spec)),
                   spec.loadWeight()));
     }
     if (spec.zLossWeight() > 0) {
@@ -115,19 +149,5 @@ abstract sealed class SparseRouter implements Router permits TokenChoiceRouter, 
   /** {@code a + b}, or {@code b} when there is no {@code a} yet. */
   private static NDArray plus(NDArray a, NDArray b) {
     return a == null ? b : a.add(b);
-  }
-
-  /** Copies a (G, S, E) array into Java doubles. */
-  static double[][][] toJava(NDArray a, int groups, int tokens, int experts) {
-    double[] flat = a.toType(DataType.FLOAT64, false).toDoubleArray();
-    double[][][] out = new double[groups][tokens][experts];
-    int i = 0;
-    for (double[][] group : out) {
-      for (double[] row : group) {
-        System.arraycopy(flat, i, row, 0, experts);
-        i += experts;
-      }
-    }
-    return out;
   }
 }

@@ -13,13 +13,13 @@ class CapacityTest {
     assertEquals(7, Capacity.of(49, 8, RouterSpec.of("softmax-tc"))); // 49/8 = 6.125 -> 7
     assertEquals(
         13,
-        Capacity.of(49, 8, RouterSpec.of("softmax-tc").toBuilder().k(2).build())); // 12.25 -> 13
+        Capacity.of(49, 8, RouterSpec.of("softmax-tc").toBuilder().optK(2).build())); // 12.25 -> 13
     assertEquals(
         8,
         Capacity.of(
             49,
             8,
-            RouterSpec.of("softmax-ec").toBuilder().capacityFactor(1.25).build())); // 7.66 -> 8
+            RouterSpec.of("softmax-ec").toBuilder().optCapacityFactor(1.25).build())); // 7.66 -> 8
   }
 
   @Test
@@ -48,16 +48,20 @@ class CapacityTest {
     assertEquals(1, Capacity.formula(3, 1, 0.1, 64, Rounding.CEIL, 1));
     assertEquals(1, Capacity.formula(3, 1, 0.1, 64, Rounding.ROUND, 1)); // rounds to 0 -> 1
     assertEquals(
-        6, Capacity.of(6, 3, RouterSpec.of("softmax-ec").toBuilder().capacityFactor(10).build()));
+        6,
+        Capacity.of(6, 3, RouterSpec.of("softmax-ec").toBuilder().optCapacityFactor(10).build()));
     assertEquals(
         6,
         Capacity.of(
-            6, 3, RouterSpec.of("softmax-tc").toBuilder().capacityFactor(10).build())); // 20 -> S*K
+            6,
+            3,
+            RouterSpec.of("softmax-tc").toBuilder().optCapacityFactor(10).build())); // 20 -> S*K
     assertEquals(
         12,
-        Capacity.of(6, 3, RouterSpec.of("softmax-tc").toBuilder().k(2).capacityFactor(10).build()));
+        Capacity.of(
+            6, 3, RouterSpec.of("softmax-tc").toBuilder().optK(2).optCapacityFactor(10).build()));
     assertEquals(
-        6, Capacity.of(6, 3, RouterSpec.of("soft").toBuilder().capacityFactor(10).build()));
+        6, Capacity.of(6, 3, RouterSpec.of("soft").toBuilder().optCapacityFactor(10).build()));
     assertEquals(
         6,
         Capacity.formula(6, 1, 1.0, 3, Rounding.CEIL, 1000)); // multipleOf cannot exceed S*K either
@@ -69,7 +73,7 @@ class CapacityTest {
       for (String router :
           Double.isFinite(cf) ? new String[] {"softmax-tc", "softmax-ec", "soft"} : new String[0]) {
         int k = router.equals("softmax-tc") ? 2 : 1;
-        var spec = RouterSpec.of(router).toBuilder().k(k).capacityFactor(cf).build();
+        var spec = RouterSpec.of(router).toBuilder().optK(k).optCapacityFactor(cf).build();
         assertEquals(49 * k, Capacity.of(49, 8, spec), router + " CF=" + cf);
       }
       assertEquals(
@@ -80,7 +84,7 @@ class CapacityTest {
   @Test
   void softMoeTakesItsSlotsWhenGiven() {
     assertEquals(7, Capacity.of(49, 8, RouterSpec.of("soft")));
-    assertEquals(2, Capacity.of(49, 8, RouterSpec.of("soft").toBuilder().slots(2).build()));
+    assertEquals(2, Capacity.of(49, 8, RouterSpec.of("soft").toBuilder().optSlots(2).build()));
   }
 
   @Test

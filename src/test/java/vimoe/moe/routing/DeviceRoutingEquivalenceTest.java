@@ -18,10 +18,10 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * The routing that runs in training (tensor programs on the device, {@link DeviceSelection}, {@link
- * Sinkhorn#plans}, {@link SparseTransport#columnSparsePlans}) against the float64 Java-array
- * reference ({@link SlotFilling}, {@link Sinkhorn#plan}, {@link SparseTransport#columnSparse}), on
- * random inputs with G in 1..3, S in 1..24, E in 1..8:
+ * The routing that runs in training (tensor programs on the device, {@link SelectionRule#onDevice},
+ * {@link Sinkhorn#plans}, {@link SparseTransport#columnSparsePlans}) against the float64 Java-array
+ * reference ({@link SelectionRule#reference}, {@link Sinkhorn#plan}, {@link
+ * SparseTransport#columnSparse}), on random inputs with G in 1..3, S in 1..24, E in 1..8:
  *
  * <ul>
  *   <li>the selection is exactly the reference's on the same scores, ties included: scores drawn
@@ -33,14 +33,14 @@ import net.jqwik.api.constraints.IntRange;
  *       scores equal in exact arithmetic may differ in their last bit between the two, which is why
  *       selection is checked on the same scores;
  *   <li>end to end, every sparse router's plan equals the reference (slots exactly, combine weights
- *       within 1e-5 in float32 and 1e-12 in float64): on logits with ties for the softmax routers,
- *       whose scores are the gates themselves, and on continuous logits with S, E >= 2 for the
- *       others (S = 1 or E = 1 makes every Sinkhorn entry tie in exact arithmetic).
+ *       within 1e-5 in float32 and 1e-12 in float64): on logits with ties for the routers whose
+ *       scores are pointwise in the logits (not {@link SelectionScore#computed()}), and on
+ *       continuous logits with S, E >= 2 for the others (S = 1 or E = 1 makes every Sinkhorn entry
+ *       tie in exact arithmetic).
  * </ul>
  *
  * <p>On a CPU the routers take their k-sparse OT scores from the Java solver ({@link
- * SelectionScore#of(NDArray, NDArray, RouterSpec, int)}); the scores property calls the tensor
- * program directly.
+ * SelectionScore#onHost}); the scores property calls the tensor program directly.
  *
  * <p>k-sparse OT cases whose dual gradient at the start has a coordinate that is 0 in exact
  * arithmetic (|g| < 1e-12, e.g. S = E = 2, or C >= S with E = 1) are skipped: Adam's normalised
@@ -50,27 +50,35 @@ import net.jqwik.api.constraints.IntRange;
 class DeviceRoutingEquivalenceTest {
   private static final int TRIES = 150;
   private static final double[] FACTORS = {0.5, 1, 1.25, 2};
-  private static final String[] SPARSE = {
-    "softmax-tc", "sinkhorn-tc", "sparse-ot-tc", "softmax-ec", "sinkhorn-ec", "sparse-ot-ec",
-  };
 
   @Provide
   Arbitrary<String> sparseRouters() {
-    return Arbitraries.of(SPARSE);
+    return Arbitraries.of(sparse().map(RouterInfo::name).toList());
   }
 
   @Provide
   Arbitrary<String> computedScoreRouters() {
-    return Arbitraries.of("sinkhorn-tc", "sparse-ot-tc", "sinkhorn-ec", "sparse-ot-ec");
+    return Arbitraries.of(
+        sparse().filter(i -> i.score().computed()).map(RouterInfo::name).toList());
   }
 
-  /** Device selection = SlotFilling on the same (heavily tied) scores. */
+  @Provide
+  Arbitrary<SelectionRule> rules() {
+    return Arbitraries.of(sparse().map(RouterInfo::rule).distinct().toList());
+  }
+
+  /** The registry's sparse routers (those with a score and a selection rule). */
+  static java.util.stream.Stream<RouterInfo> sparse() {
+    return Routers.all().stream().filter(i -> i.score() != null && i.rule() != null);
+  }
+
+  /** Each rule's device and host selections = its reference on the same (heavily tied) scores. */
   @Property(tries = TRIES)
   void selectionEqualsReferenceOnTiedScores(
+      @ForAll("rules") SelectionRule rule,
       @ForAll @IntRange(min = 1, max = 3) int groups,
       @ForAll @IntRange(min = 1, max = 24) int tokens,
       @ForAll @IntRange(min = 1, max = 8) int experts,
-      @ForAll boolean tokenChoice,
       @ForAll boolean positiveOnly,
       @ForAll boolean float32,
       @ForAll long seed) {
@@ -84,20 +92,16 @@ class DeviceRoutingEquivalenceTest {
         }
       }
     }
+    boolean tokenChoice = rule.family() == Family.TOKEN_CHOICE;
     int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
-    String router = tokenChoice ? "softmax-tc" : "softmax-ec";
+    String router =
+        sparse().filter(i -> i.rule() == rule).findFirst().orElseThrow().name(); // its options
     RouterSpec spec =
         RouterSpec.of(router).toBuilder()
-            .k(k)
-            .capacityFactor(FACTORS[rnd.nextInt(4)])
-            .batchPriority(rnd.nextBoolean())
+            .optK(k)
+            .optCapacityFactor(FACTORS[rnd.nextInt(4)])
+            .optBatchPriority(rnd.nextBoolean())
             .build();
-    SelectionScore kind =
-        positiveOnly
-            ? (tokenChoice ? SelectionScore.SPARSE_OT_ROWS : SelectionScore.SPARSE_OT_COLUMNS)
-            : SelectionScore.GATES;
-    SparseRouter r =
-        tokenChoice ? new TokenChoiceRouter(spec, kind) : new ExpertChoiceRouter(spec, kind);
     int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, spec);
     String what =
         String.format(
@@ -117,23 +121,24 @@ class DeviceRoutingEquivalenceTest {
           m.create(flat(score), new Shape(groups, tokens, experts))
               .toType(
                   float32 ? DataType.FLOAT32 : DataType.FLOAT64, false); // levels are exact in both
-      DeviceSelection.Selection chosen = r.select(s, capacity);
+      DeviceSelection.Selection chosen = rule.onDevice(s, positiveOnly, spec, capacity);
       SparsePlan plan =
           new SparsePlan(
               chosen.slotToken(),
               chosen.tokenExpert(),
               chosen.tokenPosition(),
-              k,
+              rule.k(spec),
               s,
               false,
               m.zeros(new Shape()),
-              !tokenChoice);
+              rule.byExpert());
       GroupSlots[] expected = new GroupSlots[groups];
       for (int g = 0; g < groups; g++) {
-        expected[g] = r.select(score[g], capacity);
+        expected[g] = rule.reference(score[g], positiveOnly, spec, capacity);
       }
       assertSameSlots(expected, plan.slots(), what);
-      DeviceSelection.Selection onHost = r.select(flat(score), s.getShape(), capacity, m);
+      DeviceSelection.Selection onHost =
+          rule.onHost(flat(score), s.getShape(), positiveOnly, spec, capacity, m);
       assertSameSelection(chosen, onHost, what + " (host)");
     }
   }
@@ -168,23 +173,22 @@ class DeviceRoutingEquivalenceTest {
       @ForAll @IntRange(min = 1, max = 24) int tokens,
       @ForAll @IntRange(min = 1, max = 8) int experts,
       @ForAll long seed) {
-    Case c =
-        Case.of(
-            router, groups, tokens, experts, seed, router.startsWith("sinkhorn"), DataType.FLOAT64);
+    SelectionScore kind = Routers.info(router).score();
+    boolean sinkhorn = kind == SelectionScore.SINKHORN;
+    Case c = Case.of(router, groups, tokens, experts, seed, sinkhorn, DataType.FLOAT64);
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray logits = c.array(m);
-      NDArray gates = logits.softmax(2);
+      NDArray gates = kind.gates(logits);
       int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, c.spec);
-      SelectionScore kind = RouterPropertiesTest.score(router);
       Assume.that(!degenerateStart(kind, gates, c.spec, capacity));
       double[] device = kind.onDevice(gates, logits, c.spec, capacity).toDoubleArray();
       // k-sparse OT runs Adam, whose normalised step magnifies last-bit differences of the dual
       // gradient; Sinkhorn has no such step.
-      double tolerance = router.startsWith("sinkhorn") ? 1e-9 : 1e-6;
+      double tolerance = sinkhorn ? 1e-9 : 1e-6;
       double[] gateFlat = gates.toDoubleArray();
       for (int g = 0; g < groups; g++) {
         double[][] gj = RouterPropertiesTest.group(gateFlat, g, tokens, experts);
-        double[][] expected = kind.of(gj, c.logits[g], c.spec, capacity);
+        double[][] expected = kind.reference(gj, c.logits[g], c.spec, capacity);
         double[][] actual = RouterPropertiesTest.group(device, g, tokens, experts);
         for (int s = 0; s < tokens; s++) {
           assertArrayEquals(expected[s], actual[s], tolerance, c + ": group " + g + " token " + s);
@@ -203,7 +207,7 @@ class DeviceRoutingEquivalenceTest {
       @ForAll boolean float32,
       @ForAll long seed) {
     DataType type = float32 ? DataType.FLOAT32 : DataType.FLOAT64;
-    boolean exactScores = router.startsWith("softmax");
+    boolean exactScores = !Routers.info(router).score().computed();
     Assume.that(exactScores || tokens >= 2 && experts >= 2);
     Case c = Case.of(router, groups, tokens, experts, seed, exactScores, type);
     try (NDManager m = NDManager.newBaseManager()) {
@@ -212,13 +216,13 @@ class DeviceRoutingEquivalenceTest {
       Assume.that(
           !degenerateStart(
               r.score,
-              logits.softmax(2),
+              r.score.gates(logits),
               c.spec,
               vimoe.moe.routing.Capacity.of(tokens, experts, c.spec)));
       RoutingPlan plan = r.route(RouterLogits.of(logits));
       // the reference sees what the device compares: the gates and logits of the given type, as
       // doubles
-      double[] gateFlat = logits.softmax(2).toType(DataType.FLOAT64, false).toDoubleArray();
+      double[] gateFlat = r.score.gates(logits).toType(DataType.FLOAT64, false).toDoubleArray();
       double[] logitFlat = logits.toType(DataType.FLOAT64, false).toDoubleArray();
       double[][][] gates = new double[groups][][], l = new double[groups][][];
       for (int g = 0; g < groups; g++) {
@@ -230,12 +234,21 @@ class DeviceRoutingEquivalenceTest {
       double[][][][] cmb = plan.denseCombine();
       double tol = float32 ? 1e-5 : 1e-12;
       for (int g = 0; g < groups; g++) {
-        double[][] exact = softmaxRows(c.logits[g]);
         for (int s = 0; s < tokens; s++) {
+          double[] exact = r.score.gates(c.logits[g][s]);
           double[][] want = new double[experts][plan.capacity()];
+          double granted = 0;
           for (int slot : expected[g].tokenSlots()[s]) {
             int e = slot / plan.capacity();
-            want[e][slot % plan.capacity()] = exact[s][e];
+            want[e][slot % plan.capacity()] = exact[e];
+            granted += exact[e];
+          }
+          if (c.spec.normalizeGates() && granted > 0) {
+            for (double[] row : want) {
+              for (int j = 0; j < row.length; j++) {
+                row[j] /= granted;
+              }
+            }
           }
           for (int e = 0; e < experts; e++) {
             assertArrayEquals(
@@ -251,12 +264,12 @@ class DeviceRoutingEquivalenceTest {
    */
   private static boolean degenerateStart(
       SelectionScore kind, NDArray gates, RouterSpec spec, int capacity) {
-    if (kind != SelectionScore.SPARSE_OT_ROWS && kind != SelectionScore.SPARSE_OT_COLUMNS) {
+    if (kind != SelectionScore.SPARSE_OT) {
       return false;
     }
     Shape shape = gates.getShape();
     int groups = (int) shape.get(0), tokens = (int) shape.get(1), experts = (int) shape.get(2);
-    boolean sparseRows = kind == SelectionScore.SPARSE_OT_ROWS;
+    boolean sparseRows = spec.family() == Family.TOKEN_CHOICE;
     if (sparseRows ? spec.k() >= experts : capacity >= tokens) {
       // the sparsity constraint does not bind: Adam's normalised steps then amplify last-bit
       // differences (seen: S=13 and S=14, E=2, C=S, up to 2e-4 apart)
@@ -265,7 +278,7 @@ class DeviceRoutingEquivalenceTest {
     double[] flat = gates.toType(DataType.FLOAT64, false).toDoubleArray();
     for (int g = 0; g < groups; g++) {
       double[][] sim = RouterPropertiesTest.group(flat, g, tokens, experts);
-      boolean rows = kind == SelectionScore.SPARSE_OT_ROWS;
+      boolean rows = sparseRows;
       double[][] start =
           rows
               ? SparseTransport.rowSparse(sim, spec.k(), 0, 0.01)
@@ -317,9 +330,9 @@ class DeviceRoutingEquivalenceTest {
       int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
       RouterSpec spec =
           RouterSpec.of(router).toBuilder()
-              .k(k)
-              .capacityFactor(FACTORS[rnd.nextInt(4)])
-              .batchPriority(!tokenChoice || rnd.nextBoolean())
+              .optK(k)
+              .optCapacityFactor(FACTORS[rnd.nextInt(4)])
+              .optBatchPriority(!tokenChoice || rnd.nextBoolean())
               .build();
       boolean integers = ties && rnd.nextInt(4) == 0;
       double[][][] l = new double[groups][tokens][experts];
@@ -357,16 +370,5 @@ class DeviceRoutingEquivalenceTest {
 
   private static double[] flat(double[][][] a) {
     return Arrays.stream(a).flatMap(Arrays::stream).flatMapToDouble(Arrays::stream).toArray();
-  }
-
-  private static double[][] softmaxRows(double[][] l) {
-    double[][] out = new double[l.length][];
-    for (int s = 0; s < l.length; s++) {
-      double max = Arrays.stream(l[s]).max().orElseThrow();
-      double[] exp = Arrays.stream(l[s]).map(v -> Math.exp(v - max)).toArray();
-      double total = Arrays.stream(exp).sum();
-      out[s] = Arrays.stream(exp).map(v -> v / total).toArray();
-    }
-    return out;
   }
 }

@@ -48,8 +48,11 @@ class ExpertChoiceCombineTest {
       }
       Shape shape = new Shape(groups, tokens, experts);
       DeviceSelection.Selection sel =
-          DeviceSelection.expertChoice(
-              m.create(score, shape).toType(type, false), positiveOnly, capacity);
+          SelectionRule.EXPERT_CHOICE.onDevice(
+              m.create(score, shape).toType(type, false),
+              positiveOnly,
+              RouterSpec.of("softmax-ec"),
+              capacity);
       double[] probe = new double[groups * tokens * d];
       for (int i = 0; i < probe.length; i++) {
         probe[i] = rnd.nextGaussian();

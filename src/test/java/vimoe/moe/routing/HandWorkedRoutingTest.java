@@ -64,7 +64,8 @@ class HandWorkedRoutingTest {
   @Test
   void softmaxTokenChoiceServesAllFirstChoicesBeforeSecondChoices() {
     double[][] w = {{6, 3, 1}, {6, 1, 3}, {5, 4, 1}, {3, 6, 1}, {1, 6, 3}, {1, 3, 6}};
-    RouterSpec spec = spec("softmax-tc").k(2).capacityFactor(0.5).batchPriority(false).build();
+    RouterSpec spec =
+        spec("softmax-tc").optK(2).optCapacityFactor(0.5).optBatchPriority(false).build();
     RoutingPlan plan = route(spec, ln(w));
     assertSparse(plan, new int[][] {{0, 1}, {3, 4}, {5, 1}}, fractions(w));
 
@@ -89,10 +90,10 @@ class HandWorkedRoutingTest {
     double[][] w = {{6, 3, 1}, {6, 1, 3}, {5, 4, 1}, {3, 6, 1}, {1, 6, 3}, {1, 3, 6}};
     RouterSpec spec =
         spec("softmax-tc")
-            .k(2)
-            .capacityFactor(0.5)
-            .batchPriority(false)
-            .normalizeGates(true)
+            .optK(2)
+            .optCapacityFactor(0.5)
+            .optBatchPriority(false)
+            .optNormalizeGates(true)
             .build();
     double[][] weight = {
       {1, 0, 0}, {2.0 / 3, 0, 1.0 / 3}, {0, 0, 0}, {0, 1, 0}, {0, 1, 0}, {0, 0, 1},
@@ -120,8 +121,8 @@ class HandWorkedRoutingTest {
   @Test
   void batchPriorityRoutingServesConfidentTokensFirst() {
     double[][] w = {{4, 3, 3}, {5, 3, 2}, {7, 2, 1}, {8, 1, 1}, {1, 6, 3}, {2, 2, 6}};
-    RoutingPlan off = route(spec("softmax-tc").batchPriority(false).build(), ln(w));
-    RoutingPlan on = route(spec("softmax-tc").batchPriority(true).build(), ln(w));
+    RoutingPlan off = route(spec("softmax-tc").optBatchPriority(false).build(), ln(w));
+    RoutingPlan on = route(spec("softmax-tc").optBatchPriority(true).build(), ln(w));
     assertSparse(off, new int[][] {{0, 1}, {4, -1}, {5, -1}}, fractions(w));
     assertSparse(on, new int[][] {{3, 2}, {4, -1}, {5, -1}}, fractions(w));
     for (RoutingPlan plan : new RoutingPlan[] {off, on}) {
@@ -152,7 +153,7 @@ class HandWorkedRoutingTest {
   @Test
   void tokenChoiceTiesGoToTheLowerIndex() {
     double[][] w = {{2, 2, 1}, {1, 3, 1}, {1, 2, 2}, {1, 2, 2}, {1, 1, 2}, {1, 1, 2}};
-    RoutingPlan plan = route(spec("softmax-tc").capacityFactor(0.5).build(), ln(w));
+    RoutingPlan plan = route(spec("softmax-tc").optCapacityFactor(0.5).build(), ln(w));
     assertSparse(plan, new int[][] {{0}, {1}, {4}}, fractions(w));
     assertEquals(0.5, plan.metrics().droppedFraction(), TOL);
   }
@@ -169,29 +170,30 @@ class HandWorkedRoutingTest {
   @Test
   void capacityFactorAndRoundingChangeWhoIsDropped() {
     double[][] w = {{4, 3, 3}, {5, 3, 2}, {7, 2, 1}, {8, 1, 1}, {1, 6, 3}, {2, 2, 6}};
-    RouterSpec.Builder base = spec("softmax-tc").capacityFactor(1.1);
+    RouterSpec.Builder base = spec("softmax-tc").optCapacityFactor(1.1);
 
     RoutingPlan ceil = route(base.build(), ln(w));
     assertSparse(ceil, new int[][] {{3, 2, 1}, {4, -1, -1}, {5, -1, -1}}, fractions(w));
     assertEquals(1.0 / 6, ceil.metrics().droppedFraction(), TOL);
     assertEquals(5.0 / 9, ceil.metrics().slotFillRatio(), TOL);
 
-    RoutingPlan round = route(base.capacityRounding(Rounding.ROUND).build(), ln(w));
+    RoutingPlan round = route(base.optCapacityRounding(Rounding.ROUND).build(), ln(w));
     assertSparse(round, new int[][] {{3, 2}, {4, -1}, {5, -1}}, fractions(w));
     assertEquals(2.0 / 6, round.metrics().droppedFraction(), TOL);
 
     RoutingPlan multiple =
-        route(base.capacityRounding(Rounding.CEIL).capacityMultipleOf(4).build(), ln(w));
+        route(base.optCapacityRounding(Rounding.CEIL).optCapacityMultipleOf(4).build(), ln(w));
     assertSparse(
         multiple, new int[][] {{3, 2, 1, 0}, {4, -1, -1, -1}, {5, -1, -1, -1}}, fractions(w));
     assertEquals(0.0, multiple.metrics().droppedFraction(), TOL);
     assertEquals(6.0 / 12, multiple.metrics().slotFillRatio(), TOL);
 
-    assertEquals(6, route(spec("softmax-ec").capacityFactor(4).build(), ln(w)).capacity());
+    assertEquals(6, route(spec("softmax-ec").optCapacityFactor(4).build(), ln(w)).capacity());
     assertEquals(
         6,
-        route(spec("softmax-tc").capacityFactor(4).build(), ln(w)).capacity()); // 8, clamped to S*K
-    RouterSpec tiny = spec("softmax-ec").capacityRounding(Rounding.ROUND).build();
+        route(spec("softmax-tc").optCapacityFactor(4).build(), ln(w))
+            .capacity()); // 8, clamped to S*K
+    RouterSpec tiny = spec("softmax-ec").optCapacityRounding(Rounding.ROUND).build();
     assertEquals(1, route(tiny, new double[][] {{0, 1, 2}}).capacity());
   }
 
@@ -234,11 +236,11 @@ class HandWorkedRoutingTest {
     assertMatrix(new double[][] {pA, pA, pA, pB, pB, pB}, pi, TOL);
 
     RoutingPlan softmax =
-        route(spec("softmax-tc").capacityFactor(1.5).batchPriority(false).build(), l);
+        route(spec("softmax-tc").optCapacityFactor(1.5).optBatchPriority(false).build(), l);
     assertSparse(softmax, new int[][] {{0, 1, 2}, {-1, -1, -1}, {-1, -1, -1}}, gates);
     assertEquals(0.5, softmax.metrics().droppedFraction(), TOL);
 
-    RoutingPlan sinkhorn = route(spec("sinkhorn-tc").capacityFactor(1.5).build(), l);
+    RoutingPlan sinkhorn = route(spec("sinkhorn-tc").optCapacityFactor(1.5).build(), l);
     assertSparse(sinkhorn, new int[][] {{-1, -1, -1}, {0, 1, 2}, {3, 4, 5}}, gates);
     RoutingMetrics r = sinkhorn.metrics();
     assertEquals(0.0, r.droppedFraction(), TOL);
@@ -360,7 +362,7 @@ class HandWorkedRoutingTest {
     double[][] onehot = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
     assertMatrix(onehot, SparseTransport.rowSparse(g, 1, 1, 0.25), 0.0);
 
-    RouterSpec spec = spec("sparse-ot-tc").otIterations(1).otLearningRate(0.25).build();
+    RouterSpec spec = spec("sparse-ot-tc").optOtIterations(1).optOtLearningRate(0.25).build();
     RoutingPlan plan = route(spec, ln(g));
     assertSparse(plan, new int[][] {{0, 3}, {1, 4}, {2, 5}}, g);
     assertEquals(0.0, plan.metrics().droppedFraction(), TOL);
@@ -406,7 +408,7 @@ class HandWorkedRoutingTest {
     };
     assertMatrix(pi, SparseTransport.columnSparse(g, 2, 1, 0.1), 1e-6);
 
-    RouterSpec spec = spec("sparse-ot-ec").otIterations(1).otLearningRate(0.1).build();
+    RouterSpec spec = spec("sparse-ot-ec").optOtIterations(1).optOtLearningRate(0.1).build();
     RoutingPlan plan = route(spec, ln(g));
     assertSparse(plan, new int[][] {{1, 4}, {5, 3}, {2, 0}}, g);
     RoutingMetrics r = plan.metrics();

@@ -8,8 +8,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
@@ -17,13 +20,16 @@ import org.junit.jupiter.api.Test;
  * The batched host scores that a CPU routes by ({@link SelectionScore#onHost}: flat (G, S, E)
  * arrays, groups in parallel, Sinkhorn on the plan or in the log domain, k-sparse OT with the
  * selection of the kept entries only) are, bit for bit, the per-group float64 reference ({@link
- * SelectionScore#of}: {@link Sinkhorn#plan}, {@link SparseTransport#columnSparse}, {@link
+ * SelectionScore#reference}: {@link Sinkhorn#plan}, {@link SparseTransport#columnSparse}, {@link
  * SparseTransport#rowSparse}) on the same numbers.
  */
 class HostScoresTest {
-  private static final SelectionScore[] COMPUTED = {
-    SelectionScore.SINKHORN, SelectionScore.SPARSE_OT_ROWS, SelectionScore.SPARSE_OT_COLUMNS,
-  };
+  /** The registry's sparse routers whose scores come from a solver. */
+  @Provide
+  Arbitrary<RouterInfo> computed() {
+    return Arbitraries.of(
+        DeviceRoutingEquivalenceTest.sparse().filter(i -> i.score().computed()).toList());
+  }
 
   /**
    * Random shapes, K, capacity and logits; a logit scale of 200 gives Sinkhorn a spread above the
@@ -31,7 +37,7 @@ class HostScoresTest {
    */
   @Property(tries = 200)
   void hostScoresEqualTheReference(
-      @ForAll @IntRange(min = 0, max = 2) int kind,
+      @ForAll("computed") RouterInfo router,
       @ForAll @IntRange(min = 1, max = 3) int groups,
       @ForAll @IntRange(min = 1, max = 24) int tokens,
       @ForAll @IntRange(min = 1, max = 8) int experts,
@@ -39,14 +45,14 @@ class HostScoresTest {
       @ForAll boolean tied,
       @ForAll long seed) {
     Random rnd = new Random(seed);
-    SelectionScore score = COMPUTED[kind];
+    SelectionScore score = router.score();
     double scale = rnd.nextBoolean() ? 1 : 200;
-    boolean expertChoice = score == SelectionScore.SPARSE_OT_COLUMNS;
+    boolean expertChoice = router.family() != Family.TOKEN_CHOICE;
     int k = expertChoice ? 1 : 1 + rnd.nextInt(experts);
     RouterSpec spec =
-        RouterSpec.of(expertChoice ? "sparse-ot-ec" : "sparse-ot-tc").toBuilder()
-            .k(k)
-            .sinkhornEpsilon(rnd.nextBoolean() ? 1 : 0.5)
+        RouterSpec.of(router.name()).toBuilder()
+            .optK(k)
+            .optSinkhornEpsilon(rnd.nextBoolean() ? 1 : 0.5)
             .build();
     int capacity = 1 + rnd.nextInt(tokens);
     double[] flat = new double[groups * tokens * experts];
@@ -58,14 +64,14 @@ class HostScoresTest {
       NDArray logits =
           m.create(flat, new Shape(groups, tokens, experts))
               .toType(float32 ? DataType.FLOAT32 : DataType.FLOAT64, false);
-      NDArray gates = logits.softmax(2);
+      NDArray gates = score.gates(logits);
       double[] host = score.onHost(gates, logits, spec, capacity);
       double[] g = gates.toType(DataType.FLOAT64, false).toDoubleArray();
       double[] l = logits.toType(DataType.FLOAT64, false).toDoubleArray();
       String what =
           String.format(
               "%s G=%d S=%d E=%d K=%d C=%d eps=%s scale=%s float32=%s seed=%d",
-              score,
+              router.name(),
               groups,
               tokens,
               experts,
@@ -77,7 +83,7 @@ class HostScoresTest {
               seed);
       for (int group = 0; group < groups; group++) {
         double[][] expected =
-            score.of(
+            score.reference(
                 block(g, group, tokens, experts), block(l, group, tokens, experts), spec, capacity);
         for (int s = 0; s < tokens; s++) {
           double[] row = new double[experts];
@@ -93,11 +99,13 @@ class HostScoresTest {
    */
   @Test
   void nonFiniteInputsGiveNoHostScore() {
-    RouterSpec spec = RouterSpec.of("sinkhorn-ec");
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray logits = m.create(new float[] {0, Float.NaN, 1, 2}, new Shape(1, 2, 2));
-      for (SelectionScore score : COMPUTED) {
-        assertNull(score.onHost(logits.softmax(2), logits, spec, 1), score.toString());
+      for (RouterInfo router : DeviceRoutingEquivalenceTest.sparse().toList()) {
+        SelectionScore score = router.score();
+        assertNull(
+            score.onHost(score.gates(logits), logits, RouterSpec.of(router.name()), 1),
+            router.name());
       }
     }
   }

@@ -30,23 +30,29 @@ import net.jqwik.api.constraints.IntRange;
 class RouterPropertiesTest {
   private static final int TRIES = 150;
   private static final double[] FACTORS = {0.5, 1, 1.25, 2};
-  private static final String[] SPARSE = {
-    "softmax-tc", "sinkhorn-tc", "sparse-ot-tc", "softmax-ec", "sinkhorn-ec", "sparse-ot-ec",
-  };
 
   @Provide
   Arbitrary<String> sparseRouters() {
-    return Arbitraries.of(SPARSE);
+    return Arbitraries.of(DeviceRoutingEquivalenceTest.sparse().map(RouterInfo::name).toList());
   }
 
   @Provide
   Arbitrary<String> tokenChoiceRouters() {
-    return Arbitraries.of("softmax-tc", "sinkhorn-tc", "sparse-ot-tc");
+    return Arbitraries.of(
+        DeviceRoutingEquivalenceTest.sparse()
+            .filter(i -> i.family() == Family.TOKEN_CHOICE)
+            .map(RouterInfo::name)
+            .toList());
   }
 
+  /** Expert Choice routers whose every score entry may be selected: every slot fills. */
   @Provide
   Arbitrary<String> fullExpertChoiceRouters() {
-    return Arbitraries.of("softmax-ec", "sinkhorn-ec");
+    return Arbitraries.of(
+        DeviceRoutingEquivalenceTest.sparse()
+            .filter(i -> i.family() == Family.EXPERT_CHOICE && !i.score().positiveOnly())
+            .map(RouterInfo::name)
+            .toList());
   }
 
   @Provide
@@ -113,7 +119,7 @@ class RouterPropertiesTest {
     }
   }
 
-  /** softmax-ec and sinkhorn-ec fill exactly min(C, S) slots of every expert. */
+  /** Expert Choice without a sparse score fills exactly min(C, S) slots of every expert. */
   @Property(tries = TRIES)
   void expertChoiceFillsMinCSSlotsPerExpert(
       @ForAll("fullExpertChoiceRouters") String router,
@@ -135,7 +141,9 @@ class RouterPropertiesTest {
   }
 
   /**
-   * Cmb = Dsp * G with G = softmax(L) over E (1e-12); a token with no slot has a zero combine row.
+   * Cmb = Dsp * G with G the score's gates of L over E (softmax: {@link SelectionScore#gates}),
+   * renormalised over the granted slots with normalize_gates (1e-12); a token with no slot has a
+   * zero combine row.
    */
   @Property(tries = TRIES)
   void combineIsDispatchTimesGates(
@@ -149,14 +157,20 @@ class RouterPropertiesTest {
       RoutingPlan plan = c.route(m);
       double[][][][] dsp = plan.denseDispatch();
       double[][][][] cmb = plan.denseCombine();
+      SelectionScore score = Routers.info(router).score();
       for (int g = 0; g < groups; g++) {
-        double[][] gates = softmaxRows(c.logits[g]);
         for (int s = 0; s < tokens; s++) {
+          double[] gates = score.gates(c.logits[g][s]);
+          double granted = 0;
+          for (int e = 0; e < experts; e++) {
+            granted += sum(dsp[g][s][e]) * gates[e];
+          }
+          double norm = c.spec.normalizeGates() && granted > 0 ? granted : 1;
           boolean served = false;
           for (int e = 0; e < experts; e++) {
             for (int slot = 0; slot < plan.capacity(); slot++) {
               assertEquals(
-                  dsp[g][s][e][slot] * gates[s][e],
+                  dsp[g][s][e][slot] * gates[e] / norm,
                   cmb[g][s][e][slot],
                   1e-12,
                   c + ": Cmb of token " + s + " in slot (" + e + "," + slot + ")");
@@ -194,9 +208,10 @@ class RouterPropertiesTest {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray logits = c.array(m);
       RoutingPlan plan = Routers.create(c.spec).route(RouterLogits.of(logits));
-      double[] gateFlat = logits.softmax(2).toType(DataType.FLOAT64, false).toDoubleArray();
-      double[] deviceScore =
-          score(router).onHost(logits.softmax(2), logits, c.spec, plan.capacity());
+      SelectionScore kind = Routers.info(router).score();
+      NDArray gateArray = kind.gates(logits);
+      double[] gateFlat = gateArray.toType(DataType.FLOAT64, false).toDoubleArray();
+      double[] deviceScore = kind.onHost(gateArray, logits, c.spec, plan.capacity());
       int capacity = plan.capacity();
       double[][][][] dsp = plan.denseDispatch();
       for (int g = 0; g < groups; g++) {
@@ -204,9 +219,8 @@ class RouterPropertiesTest {
         for (int s = 0; s < tokens; s++) {
           System.arraycopy(gateFlat, (g * tokens + s) * experts, gates[s], 0, experts);
         }
-        double[][] score =
-            router.startsWith("softmax") ? gates : group(deviceScore, g, tokens, experts);
-        boolean positiveOnly = router.startsWith("sparse-ot");
+        double[][] score = kind.computed() ? group(deviceScore, g, tokens, experts) : gates;
+        boolean positiveOnly = kind.positiveOnly();
         int[][] expected =
             c.spec.family() == Family.TOKEN_CHOICE
                 ? referenceTokenChoice(
@@ -410,15 +424,6 @@ class RouterPropertiesTest {
     }
   }
 
-  static SelectionScore score(String router) {
-    return switch (router) {
-      case "softmax-tc", "softmax-ec" -> SelectionScore.GATES;
-      case "sinkhorn-tc", "sinkhorn-ec" -> SelectionScore.SINKHORN;
-      case "sparse-ot-tc" -> SelectionScore.SPARSE_OT_ROWS;
-      default -> SelectionScore.SPARSE_OT_COLUMNS;
-    };
-  }
-
   /** Group g of a flat (G, S, E) array as S x E. */
   static double[][] group(double[] flat, int g, int tokens, int experts) {
     double[][] out = new double[tokens][experts];
@@ -520,9 +525,9 @@ class RouterPropertiesTest {
       boolean batchPriority = !tokenChoice || rnd.nextBoolean();
       RouterSpec spec =
           RouterSpec.of(router).toBuilder()
-              .k(k)
-              .capacityFactor(cf)
-              .batchPriority(batchPriority)
+              .optK(k)
+              .optCapacityFactor(cf)
+              .optBatchPriority(batchPriority)
               .build();
       double[][][] logits = new double[groups][][];
       for (int g = 0; g < groups; g++) {

@@ -42,19 +42,37 @@ class RouterSpecTest {
   void optionsRoundTripByJsonName() {
     RouterSpec spec =
         RouterSpec.of("softmax-tc").toBuilder()
-            .option("k", 2)
-            .option("capacity_factor", 1.25)
-            .option("capacity_rounding", "round")
-            .option("capacity_multiple_of", 4)
-            .option("batch_priority", false)
-            .option("normalize_gates", true)
-            .option("z_loss_weight", 0.001)
+            .optOption("k", 2)
+            .optOption("capacity_factor", 1.25)
+            .optOption("capacity_rounding", "round")
+            .optOption("capacity_multiple_of", 4)
+            .optOption("batch_priority", false)
+            .optOption("normalize_gates", true)
+            .optOption("z_loss_weight", 0.001)
             .build();
     assertEquals(2, spec.k());
     assertEquals(Rounding.ROUND, spec.capacityRounding());
     RouterSpec.Builder again = RouterSpec.of("softmax-tc").toBuilder();
-    spec.options().forEach(again::option);
+    spec.options().forEach(again::optOption);
     assertEquals(spec, again.build());
+  }
+
+  /** config.json keeps the form of the record RouterSpec was: the same fields, the same values. */
+  @Test
+  void configJsonKeepsItsEarlierForm() throws Exception {
+    String earlier =
+        "{\"router\":\"softmax-ec\",\"k\":1,\"capacityFactor\":1.25,\"capacityRounding\":\"CEIL\","
+            + "\"capacityMultipleOf\":1,\"batchPriority\":true,\"normalizeGates\":false,"
+            + "\"noiseStd\":1.0,\"importanceWeight\":0.0,\"loadWeight\":0.0,\"zLossWeight\":0.0,"
+            + "\"sinkhornEpsilon\":1.0,\"sinkhornIterations\":20,\"otIterations\":20,"
+            + "\"otLearningRate\":0.01,\"slots\":null}";
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    RouterSpec read = json.readValue(earlier, RouterSpec.class);
+    assertEquals(RouterSpec.of("softmax-ec").toBuilder().optCapacityFactor(1.25).build(), read);
+    assertEquals(earlier, json.writeValueAsString(read));
+    assertThrows(
+        Exception.class,
+        () -> json.readValue("{\"router\":\"soft\",\"capacity\":2}", RouterSpec.class));
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -90,7 +108,7 @@ class RouterSpecTest {
     var e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of(router).toBuilder().option(option, boxed).build());
+            () -> RouterSpec.of(router).toBuilder().optOption(option, boxed).build());
     assertTrue(e.getMessage().startsWith(message), e.getMessage());
   }
 
@@ -101,17 +119,17 @@ class RouterSpecTest {
     var option =
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of("soft").toBuilder().option("capacity", 1));
+            () -> RouterSpec.of("soft").toBuilder().optOption("capacity", 1));
     assertTrue(option.getMessage().contains("unknown option \"capacity\""), option.getMessage());
     var type =
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of("soft").toBuilder().option("capacity_factor", "big"));
+            () -> RouterSpec.of("soft").toBuilder().optOption("capacity_factor", "big"));
     assertEquals("capacity_factor must be a number, got \"big\"", type.getMessage());
     var rounding =
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of("soft").toBuilder().option("capacity_rounding", "floor"));
+            () -> RouterSpec.of("soft").toBuilder().optOption("capacity_rounding", "floor"));
     assertEquals(
         "capacity_rounding must be \"ceil\" or \"round\", got \"floor\"", rounding.getMessage());
   }

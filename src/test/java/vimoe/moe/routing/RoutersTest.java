@@ -54,13 +54,13 @@ class RoutersTest {
       if (!info.options().contains("noise_std")) {
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of(info.name()).toBuilder().noiseStd(0.5).build(),
+            () -> RouterSpec.of(info.name()).toBuilder().optNoiseStd(0.5).build(),
             info.name());
       }
       if (!info.options().contains("k")) {
         assertThrows(
             IllegalArgumentException.class,
-            () -> RouterSpec.of(info.name()).toBuilder().k(2).build(),
+            () -> RouterSpec.of(info.name()).toBuilder().optK(2).build(),
             info.name());
       }
     }
