@@ -54,6 +54,12 @@ final class RoutersCommand implements Callable<Integer> {
       }
       System.out.printf(format, "", "", row.get("paper"));
     }
+    printOptions();
+    return 0;
+  }
+
+  /** Every declared router option with its description and common default. */
+  private static void printOptions() {
     System.out.println();
     System.out.println("OPTIONS (--router-option NAME=VALUE, or \"options\" of a route request)");
     for (RouterOption<?> option : RouterOptions.ALL) {
@@ -66,7 +72,6 @@ final class RoutersCommand implements Callable<Integer> {
               ? "none"
               : RouterSpec.of("dense").options().getOrDefault(option.name(), common));
     }
-    return 0;
   }
 
   /** The options that apply to this router (its registry entry) and their defaults. */

@@ -69,17 +69,33 @@ final class StudyCommand implements Callable<Integer> {
       }
       study = options.spec();
       if (only != null) {
-        Launcher.watchParent();
-        Study.runOnly(study, output, only, System.err, device.device());
-        return 0;
+        study.run(only); // an unknown name or another study in --output is the user's mistake
+        Study.open(study, output);
+      } else {
+        Study.checkSame(study, output);
+        Study.validate(study);
+        Study.open(study, output);
       }
-      Study.checkSame(study, output);
-      Study.validate(study);
-      Study.open(study, output);
     } catch (IllegalArgumentException e) {
       System.err.println("vimoe study: " + Errors.oneLine(e));
       return 2;
     }
+    if (only != null) {
+      Launcher.watchParent();
+      Study.runOnly(study, output, only, System.err, device.device());
+      return 0;
+    }
+    announce(study);
+    Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err, device.device());
+    StudyResults results = StudyResults.read(output);
+    results.write(output);
+    StudyReport.write(results, output);
+    StudyReportCommand.summary(results, output);
+    return 0;
+  }
+
+  /** The line that opens a study: its runs, routers, seeds, epochs, directory and device. */
+  private void announce(StudySpec study) {
     System.err.printf(
         "study of %d runs (%s; %d seeds, %d epochs) in %s on %s%n",
         study.runs().size(),
@@ -88,11 +104,5 @@ final class StudyCommand implements Callable<Integer> {
         study.epochs(),
         output,
         jobs > 1 ? jobs + " processes sharing " + device.device() : device.device());
-    Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err, device.device());
-    StudyResults results = StudyResults.read(output);
-    results.write(output);
-    StudyReport.write(results, output);
-    StudyReportCommand.summary(results, output);
-    return 0;
   }
 }

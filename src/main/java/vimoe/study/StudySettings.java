@@ -50,12 +50,12 @@ public record StudySettings(
     Preset p = Preset.of(spec.preset());
     String from = " (preset " + p.name() + ": ";
     List<String> out = new ArrayList<>();
-    if (!spec.routers().equals(Routers.names())) {
+    if (!spec.routers().equals(Routers.studied())) {
       out.add(
           "routers "
               + String.join(", ", spec.routers())
-              + " (default: all "
-              + Routers.names().size()
+              + " (default: the paper's "
+              + Routers.studied().size()
               + ")");
     }
     differs(out, "seeds", spec.seeds(), p.seeds(), from);

@@ -345,7 +345,15 @@ public final class TrainingRun {
           parameter
               .getInitializer()
               .initialize(value.getManager(), value.getShape(), value.getDataType())) {
-        value.set(fresh.toByteBuffer());
+        // Not NDArray.set(buffer): DJL's PyTorch engine writes it under the deprecated
+        // AutoNonVariableTypeMode guard, which warns of "silent wrong results". 0 * x + fresh is
+        // fresh exactly (every initial value is finite); in place needs the gradient off.
+        boolean gradient = value.hasGradient();
+        value.setRequiresGradient(false);
+        value.muli(0).addi(fresh);
+        if (gradient) {
+          value.setRequiresGradient(true);
+        }
       }
     }
     return model;

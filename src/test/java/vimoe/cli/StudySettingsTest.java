@@ -54,7 +54,7 @@ class StudySettingsTest {
     Variants.Defaults micro = Variants.defaults("micro");
     assertEquals(
         List.of(
-            "routers softmax-tc, soft, dense (default: all 8)",
+            "routers softmax-tc, soft, dense (default: the paper's 8)",
             "epochs 1 (preset quick: 3)",
             "train limit 200 (preset quick: 6000)",
             "validation size 32 (preset quick: 1000)",
@@ -66,25 +66,25 @@ class StudySettingsTest {
     JsonNode training = settings.get("training");
     TrainConfig d = TrainConfig.defaults();
     assertEquals(1, training.get("epochs").asInt());
-    assertEquals(64, training.get("batchSize").asInt());
-    assertEquals(d.learningRate(), training.get("learningRate").asDouble());
-    assertEquals(d.weightDecay(), training.get("weightDecay").asDouble());
-    assertEquals(d.warmupFraction(), training.get("warmupFraction").asDouble());
-    assertEquals(d.labelSmoothing(), training.get("labelSmoothing").asDouble());
-    assertEquals(d.clipNorm(), training.get("clipNorm").asDouble());
-    assertEquals(200, training.get("trainLimit").asInt());
-    assertEquals(32, training.get("validationSize").asInt());
+    assertEquals(64, training.get("batch_size").asInt());
+    assertEquals(d.learningRate(), training.get("learning_rate").asDouble());
+    assertEquals(d.weightDecay(), training.get("weight_decay").asDouble());
+    assertEquals(d.warmupFraction(), training.get("warmup_fraction").asDouble());
+    assertEquals(d.labelSmoothing(), training.get("label_smoothing").asDouble());
+    assertEquals(d.clipNorm(), training.get("clip_norm").asDouble());
+    assertEquals(200, training.get("train_limit").asInt());
+    assertEquals(32, training.get("validation_size").asInt());
     assertEquals(2, training.get("seeds").asInt());
     // every router's model, the variant's values where no option was given
     assertEquals(List.of("softmax-tc", "soft", "dense"), names(settings.get("models")));
     for (JsonNode m : settings.get("models")) {
-      assertEquals(8, m.get("imageSize").asInt());
+      assertEquals(8, m.get("image_size").asInt());
       assertEquals(1, m.get("channels").asInt());
       assertEquals(16, m.get("width").asInt());
       assertEquals(micro.depth(), m.get("depth").asInt());
       assertEquals(micro.heads(), m.get("heads").asInt());
-      assertEquals(micro.mlpDim(), m.get("mlpDim").asInt());
-      assertEquals(micro.moeLayers(), m.get("moeLayers").asText());
+      assertEquals(micro.mlpDim(), m.get("mlp_dim").asInt());
+      assertEquals(micro.moeLayers(), m.get("moe_layers").asText());
       assertEquals(4, m.get("experts").asInt());
     }
     JsonNode tc = settings.get("models").get("softmax-tc").get("router");

@@ -116,7 +116,8 @@ class StudyReportBrowserTest {
           js.executeScript("return document.documentElement.scrollWidth;"),
           "the page scrolls sideways");
       // accuracy, cost and routing, capacity at evaluation, claims
-      assertEquals(4, driver.findElements(org.openqa.selenium.By.tagName("table")).size());
+      // accuracy, cost and routing, capacity at evaluation, claims, ranking, all pairs
+      assertEquals(6, driver.findElements(org.openqa.selenium.By.tagName("table")).size());
 
     } finally {
       driver.quit();
