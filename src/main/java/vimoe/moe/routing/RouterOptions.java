@@ -113,7 +113,7 @@ public final class RouterOptions {
 
   /** Whether a router takes V-MoE's auxiliary losses (softmax Token Choice). */
   private static boolean vmoeLosses(RouterInfo r) {
-    return tokenChoice(r) && r.score() == SelectionScore.SOFTMAX;
+    return tokenChoice(r) && r.score() == SelectionScores.SOFTMAX;
   }
 
   /** Weight of the importance loss. */
@@ -158,7 +158,7 @@ public final class RouterOptions {
           RouterOption.positive(),
           "must be > 0",
           "entropic regularisation eps of Sinkhorn",
-          r -> r.score() == SelectionScore.SINKHORN);
+          r -> r.score() == SelectionScores.SINKHORN);
 
   /** Sinkhorn iterations T. */
   public static final RouterOption<Integer> SINKHORN_ITERATIONS =
@@ -169,7 +169,7 @@ public final class RouterOptions {
           RouterOption.atLeast(1),
           "must be >= 1",
           "Sinkhorn iterations T",
-          r -> r.score() == SelectionScore.SINKHORN);
+          r -> r.score() == SelectionScores.SINKHORN);
 
   /** Adam steps T of the k-sparse OT solver. */
   public static final RouterOption<Integer> OT_ITERATIONS =
@@ -180,7 +180,7 @@ public final class RouterOptions {
           RouterOption.atLeast(1),
           "must be >= 1",
           "Adam steps T of the k-sparse OT solver",
-          r -> r.score() == SelectionScore.SPARSE_OT);
+          r -> r.score() == SelectionScores.SPARSE_OT);
 
   /** Adam learning rate of the k-sparse OT solver. */
   public static final RouterOption<Double> OT_LEARNING_RATE =
@@ -191,7 +191,7 @@ public final class RouterOptions {
           RouterOption.positive(),
           "must be > 0",
           "Adam learning rate of the k-sparse OT solver",
-          r -> r.score() == SelectionScore.SPARSE_OT);
+          r -> r.score() == SelectionScores.SPARSE_OT);
 
   /** Soft MoE slots per expert P; {@code null} means the capacity formula. */
   public static final RouterOption<Integer> SLOTS =

@@ -21,57 +21,57 @@ public final class Routers {
   static {
     sparse(
         "softmax-tc",
-        SelectionScore.SOFTMAX,
-        SelectionRule.TOKEN_CHOICE,
+        SelectionScores.SOFTMAX,
+        SelectionRules.TOKEN_CHOICE,
         "top-K experts per token by softmax gates",
         "V-MoE, Riquelme et al. 2021 (arXiv 2106.05974)",
         Map.of("noise_std", 1.0, "importance_weight", 0.005, "load_weight", 0.005));
     sparse(
         "sinkhorn-tc",
-        SelectionScore.SINKHORN,
-        SelectionRule.TOKEN_CHOICE,
+        SelectionScores.SINKHORN,
+        SelectionRules.TOKEN_CHOICE,
         "top-K experts per token by a Sinkhorn-balanced plan",
         "S-BASE, Clark et al. 2022 (arXiv 2202.01169)",
         Map.of("noise_std", 1.0));
     sparse(
         "sparse-ot-tc",
-        SelectionScore.SPARSE_OT,
-        SelectionRule.TOKEN_CHOICE,
+        SelectionScores.SPARSE_OT,
+        SelectionRules.TOKEN_CHOICE,
         "experts per token from a K-sparse optimal transport plan",
         "Liu, Puigcerver, Blondel 2023 (arXiv 2209.15466)",
         Map.of());
     sparse(
         "softmax-ec",
-        SelectionScore.SOFTMAX,
-        SelectionRule.EXPERT_CHOICE,
+        SelectionScores.SOFTMAX,
+        SelectionRules.EXPERT_CHOICE,
         "top-C tokens per expert by softmax gates",
         "Expert Choice, Zhou et al. 2022 (arXiv 2202.09368)",
         Map.of("noise_std", 1.0));
     sparse(
         "sinkhorn-ec",
-        SelectionScore.SINKHORN,
-        SelectionRule.EXPERT_CHOICE,
+        SelectionScores.SINKHORN,
+        SelectionRules.EXPERT_CHOICE,
         "top-C tokens per expert by a Sinkhorn-balanced plan",
         "Liu et al. 2024 (arXiv 2401.15969)",
         Map.of("noise_std", 1.0));
     sparse(
         "sparse-ot-ec",
-        SelectionScore.SPARSE_OT,
-        SelectionRule.EXPERT_CHOICE,
+        SelectionScores.SPARSE_OT,
+        SelectionRules.EXPERT_CHOICE,
         "tokens per expert from a C-sparse optimal transport plan",
         "Liu et al. 2024 (arXiv 2401.15969)",
         Map.of());
     sparse(
         "sigmoid-tc",
         SigmoidScore.INSTANCE,
-        SelectionRule.TOKEN_CHOICE,
+        SelectionRules.TOKEN_CHOICE,
         "top-K experts per token by sigmoid gates, renormalised over the K",
         "DeepSeek-V3 2024 (arXiv 2412.19437)",
         Map.of("normalize_gates", true));
     sparse(
         "sigmoid-ec",
         SigmoidScore.INSTANCE,
-        SelectionRule.EXPERT_CHOICE,
+        SelectionRules.EXPERT_CHOICE,
         "top-C tokens per expert by sigmoid gates",
         "DeepSeek-V3 gates (arXiv 2412.19437) under Expert Choice",
         Map.of());

@@ -10,15 +10,9 @@ import ai.djl.ndarray.types.Shape;
  * group's Java arrays ({@link #reference}), loops over flat host arrays for scores on a CPU ({@link
  * #onHost}), and tensor programs on the scores' device ({@link #onDevice}). The host and device
  * forms build the same index tensors; ties always go to the lower index. Scores are only compared,
- * never differentiated.
+ * never differentiated. The rules themselves are in {@link SelectionRules}.
  */
 public abstract class SelectionRule {
-  /** Token Choice. */
-  public static final SelectionRule TOKEN_CHOICE = new TokenChoice();
-
-  /** Expert Choice. */
-  public static final SelectionRule EXPERT_CHOICE = new ExpertChoice();
-
   /** The family this rule defines. */
   public abstract Family family();
 

@@ -11,21 +11,10 @@ import ai.djl.ndarray.NDArray;
  * ({@link #gates}), which carry the gradient.
  *
  * <p>A score is paired with a {@link SelectionRule} in the registry ({@link Routers}); the study
- * pairs routers of the same score {@link #id()} across families.
+ * pairs routers of the same score {@link #id()} across families. The scores themselves are in
+ * {@link SelectionScores}.
  */
 public abstract class SelectionScore {
-  /** The gates G = softmax(L~) themselves (Softmax Token / Expert Choice). */
-  public static final SelectionScore SOFTMAX = new SoftmaxScore();
-
-  /** The Sinkhorn plan of L~, eps and T from the spec (S-BASE). */
-  public static final SelectionScore SINKHORN = new SinkhornScore();
-
-  /**
-   * The k-sparse OT plan of Sim = G (no noise): row-sparse (at most K per token) for Token Choice,
-   * column-sparse (at most C per expert) otherwise.
-   */
-  public static final SelectionScore SPARSE_OT = new SparseOtScore();
-
   /**
    * The score's name in router names and in the study's pairing, e.g. {@code "softmax"} for {@code
    * softmax-tc} and {@code softmax-ec}.

@@ -174,7 +174,7 @@ class DeviceRoutingEquivalenceTest {
       @ForAll @IntRange(min = 1, max = 8) int experts,
       @ForAll long seed) {
     SelectionScore kind = Routers.info(router).score();
-    boolean sinkhorn = kind == SelectionScore.SINKHORN;
+    boolean sinkhorn = kind == SelectionScores.SINKHORN;
     Case c = Case.of(router, groups, tokens, experts, seed, sinkhorn, DataType.FLOAT64);
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray logits = c.array(m);
@@ -208,7 +208,7 @@ class DeviceRoutingEquivalenceTest {
       @ForAll long seed) {
     DataType type = float32 ? DataType.FLOAT32 : DataType.FLOAT64;
     boolean exactScores = !Routers.info(router).score().computed();
-    Assume.that(exactScores || tokens >= 2 && experts >= 2);
+    Assume.that(exactScores || (tokens >= 2 && experts >= 2));
     Case c = Case.of(router, groups, tokens, experts, seed, exactScores, type);
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray logits = c.array(m);

@@ -48,7 +48,7 @@ class ExpertChoiceCombineTest {
       }
       Shape shape = new Shape(groups, tokens, experts);
       DeviceSelection.Selection sel =
-          SelectionRule.EXPERT_CHOICE.onDevice(
+          SelectionRules.EXPERT_CHOICE.onDevice(
               m.create(score, shape).toType(type, false),
               positiveOnly,
               RouterSpec.of("softmax-ec"),

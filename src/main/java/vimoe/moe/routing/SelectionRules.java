@@ -1,0 +1,16 @@
+package vimoe.moe.routing;
+
+/**
+ * The selection rules. They live here rather than on {@link SelectionRule} because a superclass
+ * whose static initializer makes its own subclasses can deadlock two threads that load a subclass
+ * and the superclass at once.
+ */
+public final class SelectionRules {
+  private SelectionRules() {}
+
+  /** Token Choice. */
+  public static final SelectionRule TOKEN_CHOICE = new TokenChoice();
+
+  /** Expert Choice. */
+  public static final SelectionRule EXPERT_CHOICE = new ExpertChoice();
+}
