@@ -340,7 +340,7 @@ public final class ImageSet {
         for (int p = offset; p < offset + hw; p++) {
           int v = pixels[p] & 0xff;
           sum += v;
-          squares += v * v;
+          squares += (long) v * v;
         }
       }
       double mean = sum / count;

@@ -58,7 +58,7 @@ public final class Attention extends AbstractBlock {
             .transpose(2, 0, 3, 1, 4)
             .reshape(3 * b * heads, t, hd)
             .split(3, 0);
-    NDArray q = qkvHeads.get(0).mul(Constants.scalar(1.0 / Math.sqrt(hd), x.getDevice()));
+    NDArray q = qkvHeads.get(0).mul(Constants.scalar(1.0 / Math.sqrt((double) hd), x.getDevice()));
     NDArray k = qkvHeads.get(1), v = qkvHeads.get(2);
     NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(-1); // (B*h, T, T)
     NDArray out =

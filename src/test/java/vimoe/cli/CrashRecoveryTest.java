@@ -169,7 +169,7 @@ class CrashRecoveryTest {
         Process p = start(log, null, 50, args);
         long delay;
         if (point.equals("random-start")) { // in start-up, reading data, or repairing the run
-          delay = 200 + random.nextInt(1000);
+          delay = 200L + random.nextInt(1000);
         } else { // while training or saving a checkpoint
           long deadline = System.nanoTime() + 60_000_000_000L;
           while (!Files.readString(log).contains("resuming")

@@ -65,7 +65,9 @@ class ImageFolderFormatTest {
     TrainTest t = ImageFolderFormat.read(trainTestFolder(), 1, 5, 5);
     assertEquals(76, t.train().pixel(0, 0, 2, 2)); // 0.299 * 255 = 76.2
     assertEquals(
-        Math.round(0.299 * 32 + 0.587 * 128 + 0.114 * 192), t.train().pixel(2, 0, 2, 2), 4); // 106
+        (float) Math.round(0.299 * 32 + 0.587 * 128 + 0.114 * 192),
+        t.train().pixel(2, 0, 2, 2),
+        4); // 106
 
     BufferedImage grey = new BufferedImage(6, 6, BufferedImage.TYPE_BYTE_GRAY);
     for (int y = 0; y < 6; y++) {

@@ -135,7 +135,7 @@ class RoutingTelemetryTest {
           requestedMean += last.tokensPerExpertBefore()[e];
         }
         assertEquals(tokens, requestedMean, 1e-9);
-        assertEquals(excess, dropped, 0);
+        assertEquals(excess, (double) dropped, 0);
         assertEquals(worst, last.worstOverload(), 1e-12);
         assertTrue(last.worstOverload() > 1);
         assertEquals(

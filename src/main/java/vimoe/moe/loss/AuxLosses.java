@@ -51,7 +51,7 @@ public final class AuxLosses {
     NDArray sum = erf.sum(new int[] {1}); // (G, E)
     // Load = (S - sum) / 2; the squared CV does not change with a positive factor, so the 1/2 is
     // left out
-    return squaredCv(constant(sum, tokens).sub(sum));
+    return squaredCv(constant(sum, (double) tokens).sub(sum));
   }
 
   /**
@@ -88,7 +88,8 @@ public final class AuxLosses {
     long n = v.getShape().get(1);
     NDArray sum = v.sum(new int[] {1});
     NDArray sumSquared = sum.mul(sum);
-    NDArray spread = v.mul(v).sum(new int[] {1}).mul(constant(v, n)).sub(sumSquared); // E^2 var
+    NDArray spread =
+        v.mul(v).sum(new int[] {1}).mul(constant(v, (double) n)).sub(sumSquared); // E^2 var
     return Activation.relu(spread.div(sumSquared.add(constant(v, 1e-12 * n * n)))).mean();
   }
 }

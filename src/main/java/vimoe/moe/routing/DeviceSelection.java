@@ -65,7 +65,7 @@ final class DeviceSelection {
     NDArray run =
         NDArrays.concat(
             new NDList(first, changed.toType(DataType.INT64, false).cumSum(axis)), axis);
-    NDArray key = run.mul(Scalars.constant(p, n)).add(p); // unique, exact in int64
+    NDArray key = run.mul(Scalars.constant(p, (double) n)).add(p); // unique, exact in int64
     return p.gather(key.argSort(axis, true), axis);
   }
 

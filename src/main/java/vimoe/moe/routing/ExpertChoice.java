@@ -135,7 +135,8 @@ final class ExpertChoice extends SelectionRule {
     if (positiveOnly) {
       NDArray ok = byExpert.gather(slotToken, 2).gt(Scalars.constant(score, 0));
       slotToken = NDArrays.where(ok, slotToken, Scalars.constant(slotToken, -1));
-      target = NDArrays.where(ok, target, Scalars.constant(target, tokens)); // dump column S
+      target =
+          NDArrays.where(ok, target, Scalars.constant(target, (double) tokens)); // dump column S
     }
     // position[g, e, s] = c where token s sits in slot (e, c), else -1
     NDArray c =

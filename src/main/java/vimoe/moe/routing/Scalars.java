@@ -121,7 +121,9 @@ public final class Scalars {
     return cached(
         like,
         "range " + start + " " + stop + " " + step + " " + java.util.Arrays.toString(shape),
-        m -> m.arange(start, stop, step, DataType.INT64, like.getDevice()).reshape(shape));
+        m ->
+            m.arange((float) start, (float) stop, (float) step, DataType.INT64, like.getDevice())
+                .reshape(shape));
   }
 
   /**

@@ -141,7 +141,7 @@ public final class SparsePlan implements RoutingPlan {
   @Override
   public NDArray dispatch(NDArray x) {
     long d = x.getShape().get(2);
-    NDArray offset = Scalars.range(x, 0, groups * tokens, tokens, 1, groups, 1);
+    NDArray offset = Scalars.range(x, 0, (long) groups * tokens, tokens, 1, groups, 1);
     NDArray index =
         slotToken
             .transpose(1, 0, 2)
@@ -186,7 +186,12 @@ public final class SparsePlan implements RoutingPlan {
                 c.arange(0, groups * capacity, capacity, DataType.INT64, device)
                     .reshape(groups, 1, 1)
                     .add(
-                        c.arange(0, groups * slots, groups * capacity, DataType.INT64, device)
+                        c.arange(
+                                0,
+                                (float) (groups * slots),
+                                groups * capacity,
+                                DataType.INT64,
+                                device)
                             .reshape(1, experts, 1))
                     .add(
                         c.arange(0, capacity, 1, DataType.INT64, device)
@@ -223,7 +228,8 @@ public final class SparsePlan implements RoutingPlan {
         gates.transpose(2, 0, 1).gather(token, 2).mul(filled.toType(gates.getDataType(), false));
     NDArray weighted =
         expertOutputs.reshape(groups * slots, d).mul(gate.reshape(-1, 1)); // (E*G*C, D)
-    NDArray group = Scalars.range(slotToken, 0, groups * (tokens + 1), tokens + 1, 1, groups, 1);
+    NDArray group =
+        Scalars.range(slotToken, 0, (long) groups * (tokens + 1), tokens + 1, 1, groups, 1);
     NDArray key =
         NDArrays.where(filled, token, Scalars.constant(token, tokens)).add(group); // (E, G, C)
     NDArray sorted = rows(weighted, key.reshape(-1).argSort(0, true)).reshape(groups, slots, d);
@@ -246,11 +252,12 @@ public final class SparsePlan implements RoutingPlan {
   private NDArray combineGathered(NDArray expertOutputs) {
     long d = expertOutputs.getShape().get(2);
     long perToken = tokenExpert.getShape().get(2);
-    NDArray offset = Scalars.range(expertOutputs, 0, groups * capacity, capacity, groups, 1, 1);
+    NDArray offset =
+        Scalars.range(expertOutputs, 0, (long) groups * capacity, capacity, groups, 1, 1);
     // row of slot (e, c) of group g in (E*G*C, D): (e*G + g)*C + c
     NDArray row =
         tokenExpert
-            .mul(Scalars.constant(tokenExpert, (long) groups * capacity))
+            .mul(Scalars.constant(tokenExpert, (double) groups * capacity))
             .add(offset)
             .add(tokenPosition.maximum(Scalars.constant(tokenPosition, 0))); // (G, S, M)
     NDArray picked =

@@ -209,7 +209,7 @@ final class TokenChoice extends SelectionRule {
         NDArrays.where(
             held,
             choice.mul(Scalars.constant(choice, capacity)).add(position),
-            Scalars.constant(position, slots)); // e*C + c, or the dump column E*C
+            Scalars.constant(position, (double) slots)); // e*C + c, or the dump column E*C
     NDArray token =
         Scalars.cached(
             score,
