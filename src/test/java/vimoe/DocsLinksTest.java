@@ -110,7 +110,7 @@ class DocsLinksTest {
   private static List<String> headingTitles(String doc) {
     try {
       List<String> titles = new ArrayList<>();
-      for (String line : prose(Files.readString(Path.of("docs", doc))).split("\n")) {
+      for (String line : prose(Files.readString(Path.of("docs", doc))).split("\n", -1)) {
         Matcher h = HEADING.matcher(line);
         if (h.matches()) {
           titles.add(h.group(1).toLowerCase(Locale.ROOT));
@@ -133,7 +133,7 @@ class DocsLinksTest {
     }
     String text = Files.readString(doc).replaceAll("(?ms)^```.*?^```", "");
     Map<String, Integer> seen = new HashMap<>();
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       Matcher h = HEADING.matcher(line);
       if (h.matches()) {
         String slug =

@@ -56,53 +56,53 @@ public final class Mutations {
     }
     int at = r.nextInt(b.length);
     switch (r.nextInt(8)) {
-      case 0: // truncate
+      case 0 -> { // truncate
         return Arrays.copyOf(b, r.nextInt(b.length));
-      case 1: // flip a bit
+      }
+      case 1 -> { // flip a bit
         b[at] ^= (byte) (1 << r.nextInt(8));
         return b;
-      case 2: // overwrite a byte
+      }
+      case 2 -> { // overwrite a byte
         b[at] = (byte) r.nextInt(256);
         return b;
-      case 3:
-        { // a big-endian integer field set to an extreme value, often at a header offset
-          int pos = r.nextBoolean() ? Math.min(b.length - 1, 4 * r.nextInt(8)) : at;
-          int v = EXTREMES[r.nextInt(EXTREMES.length)];
-          for (int k = 0; k < 4 && pos + k < b.length; k++) {
-            b[pos + k] = (byte) (v >>> (24 - 8 * k));
-          }
-          return b;
+      }
+      case 3 -> { // a big-endian integer field set to an extreme value, often at a header offset
+        int pos = r.nextBoolean() ? Math.min(b.length - 1, 4 * r.nextInt(8)) : at;
+        int v = EXTREMES[r.nextInt(EXTREMES.length)];
+        for (int k = 0; k < 4 && pos + k < b.length; k++) {
+          b[pos + k] = (byte) (v >>> (24 - 8 * k));
         }
-      case 4:
-        { // delete a chunk
-          int len = Math.min(b.length - at, 1 + r.nextInt(64));
-          byte[] out = new byte[b.length - len];
-          System.arraycopy(b, 0, out, 0, at);
-          System.arraycopy(b, at + len, out, at, b.length - at - len);
-          return out;
-        }
-      case 5:
-        { // repeat a chunk
-          int len = Math.min(b.length - at, 1 + r.nextInt(64));
-          ByteArrayOutputStream out = new ByteArrayOutputStream();
-          out.write(b, 0, at + len);
-          out.write(b, at, b.length - at);
-          return out.toByteArray();
-        }
-      case 6:
-        { // insert random bytes
-          byte[] extra = randomBytes(r, 1 + r.nextInt(32));
-          ByteArrayOutputStream out = new ByteArrayOutputStream();
-          out.write(b, 0, at);
-          out.write(extra, 0, extra.length);
-          out.write(b, at, b.length - at);
-          return out.toByteArray();
-        }
-      default: // append garbage
+        return b;
+      }
+      case 4 -> { // delete a chunk
+        int len = Math.min(b.length - at, 1 + r.nextInt(64));
+        byte[] out = new byte[b.length - len];
+        System.arraycopy(b, 0, out, 0, at);
+        System.arraycopy(b, at + len, out, at, b.length - at - len);
+        return out;
+      }
+      case 5 -> { // repeat a chunk
+        int len = Math.min(b.length - at, 1 + r.nextInt(64));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(b, 0, at + len);
+        out.write(b, at, b.length - at);
+        return out.toByteArray();
+      }
+      case 6 -> { // insert random bytes
+        byte[] extra = randomBytes(r, 1 + r.nextInt(32));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(b, 0, at);
+        out.write(extra, 0, extra.length);
+        out.write(b, at, b.length - at);
+        return out.toByteArray();
+      }
+      default -> { // append garbage
         byte[] extra = randomBytes(r, 1 + r.nextInt(32));
         byte[] out = Arrays.copyOf(b, b.length + extra.length);
         System.arraycopy(extra, 0, out, b.length, extra.length);
         return out;
+      }
     }
   }
 

@@ -59,7 +59,7 @@ class PackageCyclesTest {
             classes.toString());
     assertEquals(0, status, "jdeps failed: " + out);
     Map<String, Set<String>> graph = new TreeMap<>();
-    for (String line : out.toString().split("\n")) {
+    for (String line : out.toString().split("\n", -1)) {
       Matcher m = EDGE.matcher(line);
       if (m.find() && !m.group(1).equals(m.group(2))) {
         graph.computeIfAbsent(m.group(1), k -> new TreeSet<>()).add(m.group(2));

@@ -105,7 +105,8 @@ final class StudyOptions {
     sweeps.forEach(
         (name, values) -> {
           List<Double> v = new ArrayList<>();
-          for (String s : values.split(",")) {
+          // limit 0: a trailing separator adds no empty entry
+          for (String s : values.split(",", 0)) {
             try {
               v.add(Double.parseDouble(s.strip()));
             } catch (NumberFormatException e) {

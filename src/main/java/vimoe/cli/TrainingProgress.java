@@ -13,7 +13,11 @@ import vimoe.train.Trainer;
  */
 final class TrainingProgress implements Trainer.Listener, AutoCloseable {
   private final PrintStream out;
+
+  // on Java 17, the build's release, console() is null without a terminal; isTerminal() is Java 22
+  @SuppressWarnings("SystemConsoleNull")
   private final boolean interactive = System.console() != null;
+
   private ProgressBar bar;
   private int totalSteps;
   private long lastLine;

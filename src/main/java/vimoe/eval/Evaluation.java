@@ -19,7 +19,7 @@ import vimoe.run.RunConfig;
  */
 public final class Evaluation {
   /** Shot counts of the few-shot probe (the routers paper's 1, 5, 10 and 25). */
-  public static final int[] SHOTS = {1, 5, 10, 25};
+  private static final int[] SHOTS = {1, 5, 10, 25};
 
   /** Random draws per shot count. */
   public static final int DRAWS = 5;

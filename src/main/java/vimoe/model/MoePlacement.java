@@ -1,5 +1,6 @@
 package vimoe.model;
 
+import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
@@ -15,7 +16,7 @@ public final class MoePlacement {
    *
    * @throws IllegalArgumentException naming the bad text, with the accepted forms
    */
-  public static TreeSet<Integer> parse(String text, int depth) {
+  public static SortedSet<Integer> parse(String text, int depth) {
     TreeSet<Integer> blocks = new TreeSet<>();
     String t = text == null ? "" : text.strip();
     try {
@@ -32,7 +33,8 @@ public final class MoePlacement {
           blocks.add(i);
         }
       } else if (!t.isEmpty()) {
-        for (String part : t.split(",")) {
+        // limit 0: a trailing separator adds no empty entry
+        for (String part : t.split(",", 0)) {
           int i = Integer.parseInt(part.strip());
           check(i >= 0 && i < depth, text, depth);
           blocks.add(i);

@@ -1,5 +1,6 @@
 package vimoe.model;
 
+import java.util.SortedSet;
 import java.util.TreeSet;
 import vimoe.moe.routing.Family;
 import vimoe.moe.routing.RouterSpec;
@@ -140,7 +141,7 @@ public record VitConfig(
   }
 
   /** The 0-based indices of the MoE blocks (empty for the dense baseline). */
-  public TreeSet<Integer> moeBlocks() {
+  public SortedSet<Integer> moeBlocks() {
     return router.family() == Family.DENSE ? new TreeSet<>() : MoePlacement.parse(moeLayers, depth);
   }
 

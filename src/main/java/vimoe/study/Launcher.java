@@ -43,7 +43,8 @@ public final class Launcher {
     }
     cmd.add("-cp");
     List<String> cp = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    // limit 0: a trailing separator adds no empty entry
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, 0)) {
       cp.add(Path.of(entry).toAbsolutePath().toString());
     }
     cmd.add(String.join(File.pathSeparator, cp));

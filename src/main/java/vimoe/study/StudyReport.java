@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 import vimoe.data.Corruptions;
 import vimoe.study.report.Charts;
 import vimoe.study.report.Figure;
@@ -307,7 +306,6 @@ public final class StudyReport {
   }
 
   private static Table capacityTable(StudyResults r) {
-    TreeSet<String> heads = new TreeSet<>();
     List<RouterResult> sparse = r.results().stream().filter(x -> !x.capacity().isEmpty()).toList();
     if (sparse.isEmpty()) {
       return null;
@@ -335,7 +333,6 @@ public final class StudyReport {
         }
       }
       rows.add(row);
-      heads.add(x.router());
     }
     return new Table(
         "Test accuracy of the sparse routers evaluated at other capacity factors (the same "
@@ -681,7 +678,6 @@ public final class StudyReport {
     GridPoint first = r.spec().points().get(0);
     List<RunExtras> extras = new ArrayList<>();
     List<String> routers = new ArrayList<>();
-    long seed = Long.MAX_VALUE;
     for (RouterResult x : r.results()) {
       if (!x.router().equals("dense") && x.point().equals(first.label()) && !x.runs().isEmpty()) {
         String run = x.runs().get(0);

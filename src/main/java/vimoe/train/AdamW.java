@@ -17,7 +17,6 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import vimoe.model.Constants;
 import vimoe.model.EncodedLayout;
 import vimoe.moe.routing.HostPaths;
@@ -125,7 +124,7 @@ public final class AdamW {
     }
     flatten();
     List<NDArray> fresh = new ArrayList<>(groups.size());
-    Map<Parameter, NDArray> values = new IdentityHashMap<>();
+    IdentityHashMap<Parameter, NDArray> values = new IdentityHashMap<>();
     for (Group g : groups) {
       NDArray leaf = g.weights().stopGradient();
       leaf.attach(manager);
@@ -149,9 +148,9 @@ public final class AdamW {
 
   /** A store that answers with the given arrays (views of the step's leaves) for its parameters. */
   private static final class StepStore extends ParameterStore {
-    private final Map<Parameter, NDArray> values;
+    private final IdentityHashMap<Parameter, NDArray> values;
 
-    StepStore(NDManager manager, Map<Parameter, NDArray> values) {
+    StepStore(NDManager manager, IdentityHashMap<Parameter, NDArray> values) {
       super(manager, false);
       this.values = values;
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -607,7 +608,7 @@ class BadInvocationsTest {
     for (int i = 0; i < args.length; i++) {
       args[i] = bad.args()[i].replace("{T}", root);
     }
-    TreeMap<String, Long> before = tree(tmp);
+    Map<String, Long> before = tree(tmp);
     List<String> workdirBefore = workdir();
     CliRunner.Result r = CliRunner.run(bad.stdin(), args);
     String err = r.err();
@@ -627,7 +628,7 @@ class BadInvocationsTest {
   }
 
   /** Every path under {@code root} with its size (-1 for directories). */
-  private static TreeMap<String, Long> tree(Path root) throws IOException {
+  private static Map<String, Long> tree(Path root) throws IOException {
     TreeMap<String, Long> out = new TreeMap<>();
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : paths.toList()) {

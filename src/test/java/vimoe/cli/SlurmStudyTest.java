@@ -179,7 +179,8 @@ class SlurmStudyTest {
   }
 
   private static boolean onPath(String program) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+    // limit 0: a trailing separator adds no empty entry
+    for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator, 0)) {
       if (Files.isExecutable(Path.of(d, program))) {
         return true;
       }

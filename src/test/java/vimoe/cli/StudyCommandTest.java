@@ -506,7 +506,8 @@ class StudyCommandTest {
   /** This JVM's java and class path, running vimoe's main class. */
   static List<String> javaCommand() {
     List<String> cp = new ArrayList<>();
-    for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    // limit 0: a trailing separator adds no empty entry
+    for (String e : System.getProperty("java.class.path").split(File.pathSeparator, 0)) {
       cp.add(Path.of(e).toAbsolutePath().toString());
     }
     return List.of(

@@ -260,11 +260,11 @@ public final class Charts {
   }
 
   /**
-   * Lines with point markers, one per series ({@code name -> {xs, ys}}), in insertion order, with a
+   * Lines with point markers, one per series ({@code name -> {xs, ys}}), in the map's order, with a
    * legend; integer x values (epochs) get integer ticks.
    */
   public static byte[] lines(
-      String title, String xLabel, String yLabel, LinkedHashMap<String, double[][]> series) {
+      String title, String xLabel, String yLabel, Map<String, double[][]> series) {
     XYSeriesCollection data = new XYSeriesCollection();
     boolean integral = true;
     for (Map.Entry<String, double[][]> e : series.entrySet()) {
@@ -771,7 +771,7 @@ public final class Charts {
       if (value == null) {
         return;
       }
-      boolean vertical = plot.getOrientation() == PlotOrientation.VERTICAL;
+      boolean vertical = PlotOrientation.VERTICAL.equals(plot.getOrientation());
       // c: across the categories; v: along the value axis, with "beyond" the direction away from 0
       double c =
           domainAxis.getCategoryMiddle(

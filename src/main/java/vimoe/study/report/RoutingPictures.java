@@ -372,7 +372,7 @@ public final class RoutingPictures {
         return List.of(text);
       }
       List<String> lines = new ArrayList<>();
-      for (String part : text.split("(?<=,) ")) {
+      for (String part : text.split("(?<=,) ", -1)) {
         wrapWords(part, width, fm, lines);
       }
       return lines;
@@ -380,7 +380,7 @@ public final class RoutingPictures {
 
     private static void wrapWords(String text, int width, FontMetrics fm, List<String> lines) {
       StringBuilder line = new StringBuilder();
-      for (String word : text.split(" ")) {
+      for (String word : text.split(" ", -1)) {
         if (line.length() > 0 && fm.stringWidth(line + " " + word) > width) {
           lines.add(line.toString());
           line.setLength(0);

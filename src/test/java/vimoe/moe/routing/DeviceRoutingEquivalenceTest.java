@@ -264,7 +264,7 @@ class DeviceRoutingEquivalenceTest {
    */
   private static boolean degenerateStart(
       SelectionScore kind, NDArray gates, RouterSpec spec, int capacity) {
-    if (kind != SelectionScore.SPARSE_OT) {
+    if (kind != SelectionScores.SPARSE_OT) {
       return false;
     }
     Shape shape = gates.getShape();
