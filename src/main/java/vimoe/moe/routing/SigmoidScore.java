@@ -11,7 +11,7 @@ import ai.djl.nn.Activation;
  * and renormalisation every granted weight is 1 and the router learns nothing through the combine,
  * as in the paper's formula; DeepSeek-V3 uses K = 8.
  */
-final class SigmoidScore extends SelectionScore {
+final class SigmoidScore extends GateScore {
   /** The one instance, shared by the routers of the registry. */
   static final SigmoidScore INSTANCE = new SigmoidScore();
 
@@ -39,20 +39,5 @@ final class SigmoidScore extends SelectionScore {
       out[e] = 1 / (1 + Math.exp(-logits[e]));
     }
     return out;
-  }
-
-  @Override
-  double[][] reference(double[][] gates, double[][] logits, RouterSpec spec, int capacity) {
-    return gates;
-  }
-
-  @Override
-  double[] onHost(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-    return HostSelection.read(gates);
-  }
-
-  @Override
-  NDArray onDevice(NDArray gates, NDArray logits, RouterSpec spec, int capacity) {
-    return gates.stopGradient();
   }
 }
