@@ -64,13 +64,14 @@ final class RoutersCommand implements Callable<Integer> {
     System.out.println("OPTIONS (--router-option NAME=VALUE, or \"options\" of a route request)");
     for (RouterOption<?> option : RouterOptions.ALL) {
       Object common = option.common();
-      System.out.printf(
-          "  %-22s %s (default %s)%n",
-          option.name(),
-          option.description(),
-          common == null
-              ? "none"
-              : RouterSpec.of("dense").options().getOrDefault(option.name(), common));
+      String description = option.description();
+      if (common != null) { // an option without a common default says its default in words
+        description +=
+            " (default "
+                + RouterSpec.of("dense").options().getOrDefault(option.name(), common)
+                + ")";
+      }
+      System.out.printf("  %-22s %s%n", option.name(), description);
     }
   }
 
