@@ -291,8 +291,17 @@ public final class Charts {
     JFreeChart chart =
         ChartFactory.createXYLineChart(
             title, xLabel, yLabel, data, PlotOrientation.VERTICAL, series.size() > 1, false, false);
+    return linePng(chart, new XYLineAndShapeRenderer(true, true), integral);
+  }
+
+  /**
+   * {@code chart}'s lines drawn by {@code renderer} (thick round strokes, a dot at each point), its
+   * axes finished: whole-number ticks when every x is {@code integral}, no forced 0, and the zoom
+   * note when the y axis does not start at 0.
+   */
+  private static byte[] linePng(
+      JFreeChart chart, XYLineAndShapeRenderer renderer, boolean integral) {
     XYPlot plot = chart.getXYPlot();
-    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
     renderer.setDefaultStroke(new BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
     renderer.setAutoPopulateSeriesStroke(false);
     renderer.setDefaultShape(new Ellipse2D.Double(-3.5, -3.5, 7, 7));
@@ -337,27 +346,13 @@ public final class Charts {
     JFreeChart chart =
         ChartFactory.createXYLineChart(
             title, xLabel, yLabel, data, PlotOrientation.VERTICAL, series.size() > 1, false, false);
-    XYPlot plot = chart.getXYPlot();
     DeviationRenderer renderer = new DeviationRenderer(true, true);
     renderer.setAlpha(0.14f);
-    renderer.setDefaultStroke(new BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-    renderer.setAutoPopulateSeriesStroke(false);
-    renderer.setDefaultShape(new Ellipse2D.Double(-3.5, -3.5, 7, 7));
-    renderer.setAutoPopulateSeriesShape(false);
     for (int i = 0; i < series.size(); i++) {
       renderer.setSeriesPaint(i, seriesColor(i));
       renderer.setSeriesFillPaint(i, seriesColor(i));
     }
-    plot.setRenderer(renderer);
-    style(chart);
-    NumberAxis x = (NumberAxis) plot.getDomainAxis(), y = (NumberAxis) plot.getRangeAxis();
-    if (integral) {
-      x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-    }
-    x.setAutoRangeIncludesZero(false);
-    y.setAutoRangeIncludesZero(false);
-    zoomNote(chart, List.of("y"), List.of(y));
-    return png(chart, WIDTH, HEIGHT);
+    return linePng(chart, renderer, integral);
   }
 
   /**
