@@ -36,31 +36,7 @@ class BadInvocationsTest {
     TrainCommandTest.writeIdx(data, "t10k", 32, 2);
     Path run = tmp.resolve("run");
     CliRunner.Result trained =
-        CliRunner.run(
-            "",
-            "train",
-            "--dataset",
-            "idx:" + data,
-            "--router",
-            "softmax-tc",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--validation-size",
-            "16",
-            "--experts",
-            "2",
-            "--depth",
-            "2",
-            "--width",
-            "16",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--output",
-            run.toString());
+        CliRunner.run("", CliRunner.tinyTrain(data, run).toArray(String[]::new));
     assertEquals(0, trained.status(), trained.err());
     Files.createDirectories(tmp.resolve("a-dir"));
     Files.createDirectories(tmp.resolve("empty"));

@@ -5,6 +5,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Runs the command line in-process with captured standard streams. */
 final class CliRunner {
@@ -12,6 +15,38 @@ final class CliRunner {
   record Result(int status, String out, String err) {}
 
   private CliRunner() {}
+
+  /**
+   * The arguments of a tiny {@code train} (softmax-tc, 1 epoch, width 16, depth 2, 2 experts) on
+   * the IDX files in {@code data}, into {@code output}; a mutable list to add options to.
+   */
+  static List<String> tinyTrain(Path data, Path output) {
+    return new ArrayList<>(
+        List.of(
+            "train",
+            "--dataset",
+            "idx:" + data,
+            "--router",
+            "softmax-tc",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--validation-size",
+            "16",
+            "--experts",
+            "2",
+            "--depth",
+            "2",
+            "--width",
+            "16",
+            "--heads",
+            "2",
+            "--mlp-dim",
+            "32",
+            "--output",
+            output.toString()));
+  }
 
   static synchronized Result run(String stdin, String... args) {
     PrintStream oldOut = System.out, oldErr = System.err;

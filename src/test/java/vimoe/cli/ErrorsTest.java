@@ -8,7 +8,6 @@ import ai.djl.TrainingDivergedException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,35 +18,11 @@ import vimoe.run.CrashHook;
  * with one line saying so.
  */
 class ErrorsTest {
+  /** {@link CliRunner#tinyTrain} with a fixed seed, deterministic. */
   static List<String> tinyRun(Path data, Path output) {
-    return new ArrayList<>(
-        List.of(
-            "train",
-            "--dataset",
-            "idx:" + data,
-            "--router",
-            "softmax-tc",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--validation-size",
-            "16",
-            "--experts",
-            "2",
-            "--depth",
-            "2",
-            "--width",
-            "16",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--seed",
-            "5",
-            "--deterministic",
-            "--output",
-            output.toString()));
+    List<String> args = CliRunner.tinyTrain(data, output);
+    args.addAll(List.of("--seed", "5", "--deterministic"));
+    return args;
   }
 
   @Test
