@@ -34,6 +34,9 @@ import vimoe.moe.routing.RoutingPlan;
  * metrics of the most recent forward pass, computed only when asked (the forward pass keeps the few
  * tensors they need, and copies nothing to the host).
  *
+ * <p>With {@code shared_experts} N > 0 a third child, N {@link Experts} named {@code shared_*},
+ * runs on every token and its outputs are added to the combine (DeepSeekMoE, arXiv 2401.06066).
+ *
  * <p>Parameters are named {@code router_*} (the logits child) and {@code experts_*}; checkpoints
  * written before this layout (MoeLayer version 1) do not load.
  */
@@ -45,6 +48,7 @@ public final class MoeLayer extends AbstractBlock {
   private final int experts;
   private final LogitsBlock logitsBlock;
   private final Experts expertBlock;
+  private final Experts sharedBlock;
   private final Parameter selectionBias;
   private NDArray lastRequests;
   private RoutingPlan lastPlan;
@@ -61,6 +65,13 @@ public final class MoeLayer extends AbstractBlock {
         addChildBlock(
             "experts",
             Experts.builder().setNumExperts(experts).setHiddenDim(builder.hidden).build());
+    int shared = spec.get(RouterOptions.SHARED_EXPERTS);
+    sharedBlock =
+        shared > 0
+            ? addChildBlock(
+                "shared",
+                Experts.builder().setNumExperts(shared).setHiddenDim(builder.hidden).build())
+            : null;
     selectionBias =
         spec.get(RouterOptions.BIAS_UPDATE_RATE) > 0
             ? addParameter(
@@ -142,6 +153,10 @@ public final class MoeLayer extends AbstractBlock {
     Shape in = inputShapes[0];
     logitsBlock.initialize(manager, dataType, in);
     expertBlock.initialize(manager, dataType, new Shape(experts, in.get(0), in.get(2)));
+    if (sharedBlock != null) {
+      sharedBlock.initialize(
+          manager, dataType, new Shape(sharedBlock.numExperts(), in.get(0) * in.get(1), in.get(2)));
+    }
   }
 
   @Override
@@ -164,8 +179,26 @@ public final class MoeLayer extends AbstractBlock {
     }
     NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
     NDArray y = plan.combine(expertOutputs); // (G, S, D)
+    if (sharedBlock != null) {
+      y = y.add(shared(ps, x, training));
+    }
     keep(plan, x);
     return new NDList(y, plan.auxLoss());
+  }
+
+  /**
+   * The sum of the N shared experts' outputs for every token (DeepSeekMoE, arXiv 2401.06066): the
+   * G*S tokens go to each shared expert as its slots, and the N outputs are added.
+   *
+   * @param x (G, S, D)
+   * @return (G, S, D)
+   */
+  private NDArray shared(ParameterStore ps, NDArray x, boolean training) {
+    Shape s = x.getShape();
+    long tokens = s.get(0) * s.get(1), d = s.get(2);
+    NDArray slots = x.reshape(1, tokens, d).broadcast(sharedBlock.numExperts(), tokens, d);
+    NDArray out = sharedBlock.forward(ps, new NDList(slots), training).head(); // (N, G*S, D)
+    return out.sum(new int[] {0}).reshape(s);
   }
 
   @Override

@@ -230,6 +230,32 @@ public final class RouterOptions {
                       + router)
           .omittedAtDefault();
 
+  /** Whether a router selects sparse slots (Token Choice or Expert Choice). */
+  private static boolean sparse(RouterInfo r) {
+    return r.family() == Family.TOKEN_CHOICE || r.family() == Family.EXPERT_CHOICE;
+  }
+
+  /**
+   * Shared experts (DeepSeekMoE, arXiv 2401.06066): N always-active expert MLPs (D -> H -> D, H as
+   * a routed expert) applied to every token, their outputs added to the routed output; 0 turns them
+   * off. They change no routing plan.
+   */
+  public static final RouterOption<Integer> SHARED_EXPERTS =
+      RouterOption.of(
+              "shared_experts",
+              INTEGER,
+              0,
+              RouterOption.atLeast(0),
+              "must be >= 0",
+              "shared experts N: always-active expert MLPs added to the routed output (0: none)",
+              RouterOptions::sparse)
+          .refusedElsewhere(
+              (router, v) ->
+                  "shared_experts applies to Token Choice and Expert Choice routers only, not "
+                      + router
+                      + "; use 0")
+          .omittedAtDefault();
+
   /** Every option, in the order of {@link RouterSpec#options()}. */
   public static final List<RouterOption<?>> ALL =
       List.of(
@@ -248,7 +274,8 @@ public final class RouterOptions {
           OT_ITERATIONS,
           OT_LEARNING_RATE,
           SLOTS,
-          BIAS_UPDATE_RATE);
+          BIAS_UPDATE_RATE,
+          SHARED_EXPERTS);
 
   /** The declaration of an option by its JSON name; an unknown name is refused with the list. */
   public static RouterOption<?> named(String name) {
