@@ -256,6 +256,27 @@ public final class RouterOptions {
                       + "; use 0")
           .omittedAtDefault();
 
+  /**
+   * The layerwise recurrent router (RMoE, arXiv 2408.06793): the GRU state size R; each MoE layer's
+   * logits come from a GRU state carried from the previous MoE layer. 0 keeps the linear router.
+   */
+  public static final RouterOption<Integer> RECURRENT_ROUTER =
+      RouterOption.of(
+              "recurrent_router",
+              INTEGER,
+              0,
+              RouterOption.atLeast(0),
+              "must be >= 0",
+              "layerwise recurrent router (RMoE): GRU state size R carried across MoE layers (0: off)",
+              r -> r.input() == RouterInput.TOKEN_LOGITS)
+          .refusedElsewhere(
+              (router, v) ->
+                  "recurrent_router applies to routers with token logits (Token Choice, Expert"
+                      + " Choice), not "
+                      + router
+                      + "; use 0")
+          .omittedAtDefault();
+
   /** Every option, in the order of {@link RouterSpec#options()}. */
   public static final List<RouterOption<?>> ALL =
       List.of(
@@ -275,7 +296,8 @@ public final class RouterOptions {
           OT_LEARNING_RATE,
           SLOTS,
           BIAS_UPDATE_RATE,
-          SHARED_EXPERTS);
+          SHARED_EXPERTS,
+          RECURRENT_ROUTER);
 
   /** The declaration of an option by its JSON name; an unknown name is refused with the list. */
   public static RouterOption<?> named(String name) {
