@@ -17,12 +17,15 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import vimoe.moe.routing.RouterLogits;
 import vimoe.moe.routing.RouterSpec;
+import vimoe.moe.routing.Routers;
 import vimoe.moe.routing.RoutingPlan;
 
 /**
@@ -176,5 +179,15 @@ class SharedExpertsTest {
     assertTrue(!plain.contains("sharedExperts"), plain);
     String json = mapper.writeValueAsString(spec("softmax-ec", 2));
     assertEquals(spec("softmax-ec", 2), mapper.readValue(json, RouterSpec.class));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"softmax-tc", "softmax-ec"})
+  void theOptionChangesNoPlan(String router) {
+    NDArray logits = input(5).get(":, :, :" + E);
+    RoutingPlan plain = Routers.create(RouterSpec.of(router)).route(RouterLogits.of(logits));
+    RoutingPlan shared = Routers.create(spec(router, N)).route(RouterLogits.of(logits));
+    assertTrue(Arrays.deepEquals(plain.denseDispatch(), shared.denseDispatch()));
+    assertTrue(Arrays.deepEquals(plain.denseCombine(), shared.denseCombine()));
   }
 }
