@@ -16,7 +16,9 @@ import vimoe.moe.MoeLayer;
  * A pre-norm Transformer encoder block: {@code x + Attn(LN(x))}, then {@code x + FFN(LN(x))}, where
  * FFN is a {@link vimoe.moe.DenseMlp} or a {@link MoeLayer}. Before an MoE layer the tokens of
  * {@code groupImages} consecutive images are put in one routing group: (B, T, D) -> (B/n, n*T, D).
- * Input (B, T, D); output {@code [x (B, T, D), aux loss (scalar)]}.
+ * Input (B, T, D); output {@code [x (B, T, D), aux loss (scalar)]}. An MoE layer with a recurrent
+ * router also takes the previous MoE layer's state (G, S, R) as a second input, when there is one,
+ * and adds its own state to the output.
  */
 public final class EncoderBlock extends AbstractBlock {
   private static final byte VERSION = 1;
@@ -64,10 +66,16 @@ public final class EncoderBlock extends AbstractBlock {
     Shape s = h.getShape();
     long b = s.get(0), t = s.get(1), d = s.get(2);
     VitConfig.checkWholeGroups(b, groupImages);
-    NDList out =
-        ffn.forward(
-            ps, new NDList(h.reshape(b / groupImages, groupImages * t, d)), training); // (G, S, D)
-    return new NDList(x.add(out.head().reshape(b, t, d)), out.get(1));
+    NDList in = new NDList(h.reshape(b / groupImages, groupImages * t, d)); // (G, S, D)
+    if (inputs.size() > 1) {
+      in.add(inputs.get(1)); // a recurrent router's state (G, S, R)
+    }
+    NDList out = ffn.forward(ps, in, training);
+    NDList result = new NDList(x.add(out.head().reshape(b, t, d)), out.get(1));
+    if (out.size() > 2) {
+      result.add(out.get(2));
+    }
+    return result;
   }
 
   @Override

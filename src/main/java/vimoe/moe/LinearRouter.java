@@ -45,17 +45,27 @@ public final class LinearRouter extends LogitsBlock {
   @Override
   public RouterLogits logits(ParameterStore ps, NDArray x, boolean training) {
     NDArray clean = x.matMul(ps.getValue(weight, x.getDevice(), training)); // L, (G, S, E)
+    return noisy(clean, noiseStd, experts, training);
+  }
+
+  /**
+   * Clean logits L (G, S, E) with, in training when sigma > 0, L~ = L + (sigma / E) N(0, 1).
+   *
+   * @param experts E
+   */
+  static RouterLogits noisy(NDArray clean, double noiseStd, int experts, boolean training) {
     if (!training || noiseStd == 0) {
       return RouterLogits.of(clean);
     }
     NDArray noise =
-        x.getManager()
+        clean
+            .getManager()
             .randomNormal(
                 0,
                 (float) (noiseStd / experts),
                 clean.getShape(),
                 clean.getDataType(),
-                x.getDevice());
+                clean.getDevice());
     return new RouterLogits(clean, clean.add(noise), noiseStd);
   }
 

@@ -30,9 +30,14 @@ import vimoe.moe.routing.RoutingPlan;
  * dispatched slots, and the combine. Nothing here depends on which router it is.
  *
  * <p>Input: tokens (G, S, D), one routing group per row. Output: {@code [Y (G, S, D), aux loss
- * (scalar)]}; add the aux loss to the training loss. {@link #lastMetrics()} gives the routing
- * metrics of the most recent forward pass, computed only when asked (the forward pass keeps the few
- * tensors they need, and copies nothing to the host).
+ * (scalar)]}; add the aux loss to the training loss. With {@code recurrent_router} R > 0 the router
+ * is a {@link RecurrentRouter}: the input may add the previous MoE layer's state (G, S, R) (0 when
+ * absent) and the output adds this layer's. {@link #lastMetrics()} gives the routing metrics of the
+ * most recent forward pass, computed only when asked (the forward pass keeps the few tensors they
+ * need, and copies nothing to the host).
+ *
+ * <p>With {@code shared_experts} N > 0 a third child, N {@link Experts} named {@code shared_*},
+ * runs on every token and its outputs are added to the combine (DeepSeekMoE, arXiv 2401.06066).
  *
  * <p>Parameters are named {@code router_*} (the logits child) and {@code experts_*}; checkpoints
  * written before this layout (MoeLayer version 1) do not load.
@@ -45,6 +50,9 @@ public final class MoeLayer extends AbstractBlock {
   private final int experts;
   private final LogitsBlock logitsBlock;
   private final Experts expertBlock;
+  private final Experts sharedBlock;
+  private final RecurrentRouter recurrent;
+  private final RouterGru ownGru;
   private final Parameter selectionBias;
   private NDArray lastRequests;
   private RoutingPlan lastPlan;
@@ -56,11 +64,31 @@ public final class MoeLayer extends AbstractBlock {
     spec = builder.spec;
     router = Routers.create(spec);
     experts = builder.experts;
-    logitsBlock = addChildBlock("router", LogitsBlock.of(spec, experts));
+    int stateSize = spec.get(RouterOptions.RECURRENT_ROUTER);
+    RouterGru gru = null;
+    if (stateSize > 0) {
+      gru = builder.gru != null ? builder.gru : new RouterGru(stateSize);
+      if (gru.size() != stateSize) {
+        throw new IllegalArgumentException(
+            "recurrent_router = " + stateSize + " but the GRU cell has R = " + gru.size());
+      }
+    }
+    recurrent = gru == null ? null : new RecurrentRouter(experts, spec.noiseStd(), gru);
+    logitsBlock =
+        addChildBlock("router", recurrent != null ? recurrent : LogitsBlock.of(spec, experts));
     expertBlock =
         addChildBlock(
             "experts",
             Experts.builder().setNumExperts(experts).setHiddenDim(builder.hidden).build());
+    int shared = spec.get(RouterOptions.SHARED_EXPERTS);
+    sharedBlock =
+        shared > 0
+            ? addChildBlock(
+                "shared",
+                Experts.builder().setNumExperts(shared).setHiddenDim(builder.hidden).build())
+            : null;
+    // a layer built alone owns its GRU cell; in a model the cell is the model's, shared
+    ownGru = gru != null && builder.gru == null ? addChildBlock("gru", gru) : null;
     selectionBias =
         spec.get(RouterOptions.BIAS_UPDATE_RATE) > 0
             ? addParameter(
@@ -142,6 +170,14 @@ public final class MoeLayer extends AbstractBlock {
     Shape in = inputShapes[0];
     logitsBlock.initialize(manager, dataType, in);
     expertBlock.initialize(manager, dataType, new Shape(experts, in.get(0), in.get(2)));
+    if (ownGru != null) {
+      Shape state = new Shape(in.get(0), in.get(1), ownGru.size());
+      ownGru.initialize(manager, dataType, state, state);
+    }
+    if (sharedBlock != null) {
+      sharedBlock.initialize(
+          manager, dataType, new Shape(sharedBlock.numExperts(), in.get(0) * in.get(1), in.get(2)));
+    }
   }
 
   @Override
@@ -152,7 +188,16 @@ public final class MoeLayer extends AbstractBlock {
       throw new IllegalArgumentException(
           "MoeLayer expects tokens of shape (G, S, D), got " + x.getShape());
     }
-    RouterLogits logits = logitsBlock.logits(ps, x, training);
+    NDArray state = null;
+    RouterLogits logits;
+    if (recurrent != null) {
+      RecurrentRouter.Step step =
+          recurrent.step(ps, x, inputs.size() > 1 ? inputs.get(1) : null, training);
+      logits = step.logits();
+      state = step.state();
+    } else {
+      logits = logitsBlock.logits(ps, x, training);
+    }
     if (selectionBias != null) {
       logits = logits.withBias(ps.getValue(selectionBias, x.getDevice(), training));
     }
@@ -164,12 +209,41 @@ public final class MoeLayer extends AbstractBlock {
     }
     NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();
     NDArray y = plan.combine(expertOutputs); // (G, S, D)
+    if (sharedBlock != null) {
+      y = y.add(shared(ps, x, training));
+    }
     keep(plan, x);
-    return new NDList(y, plan.auxLoss());
+    return state == null ? new NDList(y, plan.auxLoss()) : new NDList(y, plan.auxLoss(), state);
+  }
+
+  /** Whether this layer's router is recurrent: it takes and returns a GRU state (G, S, R). */
+  public boolean recurrent() {
+    return recurrent != null;
+  }
+
+  /**
+   * The sum of the N shared experts' outputs for every token (DeepSeekMoE, arXiv 2401.06066): the
+   * G*S tokens go to each shared expert as its slots, and the N outputs are added.
+   *
+   * @param x (G, S, D)
+   * @return (G, S, D)
+   */
+  private NDArray shared(ParameterStore ps, NDArray x, boolean training) {
+    Shape s = x.getShape();
+    long tokens = s.get(0) * s.get(1), d = s.get(2);
+    NDArray slots = x.reshape(1, tokens, d).broadcast(sharedBlock.numExperts(), tokens, d);
+    NDArray out = sharedBlock.forward(ps, new NDList(slots), training).head(); // (N, G*S, D)
+    return out.sum(new int[] {0}).reshape(s);
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
+    if (recurrent != null) {
+      Shape in = inputShapes[0];
+      return new Shape[] {
+        in, new Shape(), new Shape(in.get(0), in.get(1), spec.get(RouterOptions.RECURRENT_ROUTER))
+      };
+    }
     return new Shape[] {inputShapes[0], new Shape()};
   }
 
@@ -203,8 +277,18 @@ public final class MoeLayer extends AbstractBlock {
     private RouterSpec spec;
     private int experts;
     private int hidden;
+    private RouterGru gru;
 
     private Builder() {}
+
+    /**
+     * Sets the GRU cell a recurrent router shares with the model's other MoE layers; without it a
+     * layer with {@code recurrent_router} owns its own cell (child {@code gru}).
+     */
+    public Builder setRecurrentCell(RouterGru value) {
+      gru = value;
+      return this;
+    }
 
     /** Sets the router and its options (not {@code dense}: use {@link DenseMlp}). */
     public Builder setRouter(RouterSpec value) {

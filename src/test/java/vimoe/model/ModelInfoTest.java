@@ -214,4 +214,28 @@ class ModelInfoTest {
     assertEquals(52.0 / 56, (double) e2 / e1, 1e-12);
     assertEquals(ModelInfo.of(one).totalParameters(), ModelInfo.of(two).totalParameters());
   }
+
+  @Test
+  void sharedExpertsCountInFullForEveryTokenByHand() {
+    // softmax-tc, K = 1, shared_experts = 1 on micro: one more expert of 33,088 per MoE block, and
+    // it runs on all S = 49 tokens: 4*49*64*256 = 3,211,264 FLOPs per block.
+    //   total = 769,162 + 2*33,088 = 835,338; active = 305,930 + 2*33,088 = 372,106
+    //   FLOPs: softmax-tc has 2 * 2*49*64 = 12,544 for the combine (49 entries, not 56), so
+    //   33,723,136 - 14,336 + 12,544 = 33,721,344 without and 33,721,344 + 6,422,528 = 40,143,872
+    //   with the shared expert.
+    VitConfig shared =
+        micro(RouterSpec.of("softmax-tc").toBuilder().optOption("shared_experts", 1).build());
+    ModelInfo info = ModelInfo.of(shared);
+    assertEquals(835_338, info.totalParameters());
+    assertEquals(372_106, info.activeParametersPerToken());
+    assertEquals(40_143_872, info.flopsPerImage());
+    assertEquals(33_721_344, ModelInfo.of(micro("softmax-tc")).flopsPerImage());
+    assertEquals(scalarsOf(shared, 1), info.totalParameters());
+    // Expert Choice: the same expert each token, on top of a = E*C/S
+    VitConfig ec =
+        micro(RouterSpec.of("softmax-ec").toBuilder().optOption("shared_experts", 2).build());
+    assertEquals(315_384 + 2 * 2 * 33_088, ModelInfo.of(ec).activeParametersPerToken());
+    assertEquals(33_723_136 + 2 * 2 * 3_211_264, ModelInfo.of(ec).flopsPerImage());
+    assertEquals(scalarsOf(ec, 1), ModelInfo.of(ec).totalParameters());
+  }
 }

@@ -230,6 +230,53 @@ public final class RouterOptions {
                       + router)
           .omittedAtDefault();
 
+  /** Whether a router selects sparse slots (Token Choice or Expert Choice). */
+  private static boolean sparse(RouterInfo r) {
+    return r.family() == Family.TOKEN_CHOICE || r.family() == Family.EXPERT_CHOICE;
+  }
+
+  /**
+   * Shared experts (DeepSeekMoE, arXiv 2401.06066): N always-active expert MLPs (D -> H -> D, H as
+   * a routed expert) applied to every token, their outputs added to the routed output; 0 turns them
+   * off. They change no routing plan.
+   */
+  public static final RouterOption<Integer> SHARED_EXPERTS =
+      RouterOption.of(
+              "shared_experts",
+              INTEGER,
+              0,
+              RouterOption.atLeast(0),
+              "must be >= 0",
+              "shared experts N: always-active expert MLPs added to the routed output (0: none)",
+              RouterOptions::sparse)
+          .refusedElsewhere(
+              (router, v) ->
+                  "shared_experts applies to Token Choice and Expert Choice routers only, not "
+                      + router
+                      + "; use 0")
+          .omittedAtDefault();
+
+  /**
+   * The layerwise recurrent router (RMoE, arXiv 2408.06793): the GRU state size R; each MoE layer's
+   * logits come from a GRU state carried from the previous MoE layer. 0 keeps the linear router.
+   */
+  public static final RouterOption<Integer> RECURRENT_ROUTER =
+      RouterOption.of(
+              "recurrent_router",
+              INTEGER,
+              0,
+              RouterOption.atLeast(0),
+              "must be >= 0",
+              "layerwise recurrent router (RMoE): GRU state size R carried across MoE layers (0: off)",
+              r -> r.input() == RouterInput.TOKEN_LOGITS)
+          .refusedElsewhere(
+              (router, v) ->
+                  "recurrent_router applies to routers with token logits (Token Choice, Expert"
+                      + " Choice), not "
+                      + router
+                      + "; use 0")
+          .omittedAtDefault();
+
   /** Every option, in the order of {@link RouterSpec#options()}. */
   public static final List<RouterOption<?>> ALL =
       List.of(
@@ -248,7 +295,9 @@ public final class RouterOptions {
           OT_ITERATIONS,
           OT_LEARNING_RATE,
           SLOTS,
-          BIAS_UPDATE_RATE);
+          BIAS_UPDATE_RATE,
+          SHARED_EXPERTS,
+          RECURRENT_ROUTER);
 
   /** The declaration of an option by its JSON name; an unknown name is refused with the list. */
   public static RouterOption<?> named(String name) {
