@@ -53,9 +53,14 @@ public final class StudyReport {
               List.of("run"),
               r.unfinished().stream().map(List::of).toList()));
     }
+    List<String> header = new ArrayList<>(header(r, dir));
+    String missing = RoutingViewFigures.missingNote(r.results());
+    if (missing != null) {
+      header.add(missing);
+    }
     return new Page(
         "Routers head to head: " + s.routers().size() + " routers, " + s.seeds() + " seeds",
-        header(r, dir),
+        header,
         findings,
         tables,
         figures(r, dir));
@@ -611,6 +616,7 @@ public final class StudyReport {
                     scale[0],
                     scale[1])));
       }
+      out.addAll(RoutingViewFigures.of(rows));
       out.add(
           new Figure(
               "dropped-tokens",

@@ -33,6 +33,42 @@ class StudyReportTest {
   }
 
   @Test
+  void eachFamilyGetsItsRoutingViewPerBlockAndAnOldStudyANote(@TempDir Path tmp) throws Exception {
+    List<String> routers = List.of("softmax-tc", "softmax-ec", "soft");
+    StudySpec spec = SyntheticStudy.spec(routers, 2, Map.of());
+    StudyResults results =
+        SyntheticStudy.results(
+            tmp.resolve("new"), spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE);
+    Page page = StudyReport.page(results, tmp.resolve("new"));
+    List<String> names = page.figures().stream().map(Figure::name).toList();
+    for (int block : List.of(4, 5)) {
+      for (String view :
+          List.of(
+              "token-choice-load-block",
+              "expert-choice-experts-per-token-block",
+              "soft-slot-concentration-block")) {
+        assertTrue(names.contains(view + block), names.toString());
+      }
+    }
+    assertTrue(page.header().stream().noneMatch(h -> h.contains("Per-family routing views")));
+    // the views survive results.json: the numbers a re-rendered report reads
+    results.write(tmp.resolve("new"));
+    JsonNode json = RunFiles.JSON.readTree(tmp.resolve("new").resolve("results.json").toFile());
+    JsonNode tc = json.get("results").get(1).get("routing_views").get(0);
+    assertEquals("TOKEN_CHOICE", tc.get("family").asText());
+    assertEquals(20, tc.get("requested").get(0).asDouble(), 1e-9);
+    assertEquals(8, tc.get("granted").get(0).asDouble(), 1e-9);
+
+    StudyResults old =
+        SyntheticStudy.results(
+            tmp.resolve("old"), spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE, false);
+    Page oldPage = StudyReport.page(old, tmp.resolve("old"));
+    assertTrue(oldPage.figures().stream().noneMatch(f -> f.name().startsWith("token-choice-load")));
+    assertTrue(oldPage.figures().stream().anyMatch(f -> f.name().equals("expert-load-block4")));
+    assertTrue(oldPage.header().stream().anyMatch(h -> h.contains("Per-family routing views")));
+  }
+
+  @Test
   void floatNoiseInTheLoadIsOneColourARealImbalanceIsNot(@TempDir Path tmp) throws Exception {
     // Expert Choice and Soft MoE only: the map holds nothing but float noise
     int[][] balanced =
