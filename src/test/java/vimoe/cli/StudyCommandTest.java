@@ -118,6 +118,13 @@ class StudyCommandTest {
         assertTrue(e.asDouble() <= v.get("capacity").asInt() + 1e-9, v.toString());
       }
     }
+    // the routers timed side by side at the end: dense first, its own ratio 1
+    JsonNode speed = JSON.readTree(uninterrupted.resolve("throughput.json").toFile());
+    assertEquals(List.of("dense", "softmax-tc", "softmax-ec"), texts(speed.get("rows"), "router"));
+    assertEquals(1.0, speed.get("rows").get(0).get("ratio_to_dense").asDouble(), 1e-12);
+    for (JsonNode row : speed.get("rows")) {
+      assertTrue(row.get("images_per_second").asDouble() > 0, row.toString());
+    }
     JsonNode ec = results.get("results").get(2);
     assertEquals(2, ec.get("routing_views").size()); // one per MoE block
     for (JsonNode v : ec.get("routing_views")) {

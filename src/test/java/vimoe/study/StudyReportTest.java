@@ -33,6 +33,50 @@ class StudyReportTest {
   }
 
   @Test
+  void speedFigureShowsTheSideBySideMeasurementWhenItCoversEveryRouter(@TempDir Path tmp)
+      throws Exception {
+    StudySpec spec = SyntheticStudy.spec(List.of("softmax-tc", "soft"), 2, Map.of());
+    StudyResults results =
+        SyntheticStudy.results(tmp, spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE);
+    String during = speedCaption(results, tmp);
+    assertTrue(during.contains("measured while the study trained"), during);
+    // a measurement of dense and softmax-tc only does not cover soft: the report keeps the old one
+    new StudyThroughput(
+            "cpu()",
+            64,
+            2,
+            3,
+            4,
+            List.of(
+                new StudyThroughput.Row("dense", "", 100, 1),
+                new StudyThroughput.Row("softmax-tc", "", 80, 0.8)))
+        .write(tmp);
+    String partial = speedCaption(results, tmp);
+    assertTrue(partial.contains("does not cover every router"), partial);
+    new StudyThroughput(
+            "cpu()",
+            64,
+            2,
+            3,
+            4,
+            List.of(
+                new StudyThroughput.Row("dense", "", 100, 1),
+                new StudyThroughput.Row("softmax-tc", "", 80, 0.8),
+                new StudyThroughput.Row("soft", "", 90, 0.9)))
+        .write(tmp);
+    String fair = speedCaption(results, tmp);
+    assertTrue(fair.contains("side by side") && fair.contains("4 rounds of 3 timed steps"), fair);
+  }
+
+  private static String speedCaption(StudyResults results, Path dir) throws Exception {
+    return StudyReport.page(results, dir).figures().stream()
+        .filter(f -> f.name().equals("accuracy-vs-speed"))
+        .findFirst()
+        .orElseThrow()
+        .caption();
+  }
+
+  @Test
   void eachFamilyGetsItsRoutingViewPerBlockAndAnOldStudyANote(@TempDir Path tmp) throws Exception {
     List<String> routers = List.of("softmax-tc", "softmax-ec", "soft");
     StudySpec spec = SyntheticStudy.spec(routers, 2, Map.of());
