@@ -56,13 +56,23 @@ final class StudyReportCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Timed steps per router per round, and rounds, of the side-by-side measurement. */
-  static final int THROUGHPUT_STEPS = 3, THROUGHPUT_ROUNDS = 4;
+  /**
+   * Untimed steps per router, timed steps per router per round, and rounds of the side-by-side
+   * measurement: enough warm-up that the first round is not slower than the others on small models.
+   */
+  static final int THROUGHPUT_WARMUP = 5, THROUGHPUT_STEPS = 5, THROUGHPUT_ROUNDS = 4;
 
   /** Times the routers of {@code results} side by side and saves {@code throughput.json}. */
   static void measureThroughput(StudyResults results, Path dir, ai.djl.Device device)
       throws java.io.IOException {
-    StudyThroughput.measure(results, dir, THROUGHPUT_STEPS, THROUGHPUT_ROUNDS, device, System.err)
+    StudyThroughput.measure(
+            results,
+            dir,
+            THROUGHPUT_WARMUP,
+            THROUGHPUT_STEPS,
+            THROUGHPUT_ROUNDS,
+            device,
+            System.err)
         .write(dir);
   }
 

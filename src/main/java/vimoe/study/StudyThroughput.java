@@ -46,9 +46,19 @@ public record StudyThroughput(
   /**
    * Measures every router result of {@code results} (dense first, added when the study has none),
    * with the model, image shape and batch size of the study's first finished run.
+   *
+   * @param warmup untimed steps per router before the rounds
+   * @param steps timed steps per router per round
+   * @param rounds rounds
    */
   public static StudyThroughput measure(
-      StudyResults results, Path dir, int steps, int rounds, Device device, PrintStream log)
+      StudyResults results,
+      Path dir,
+      int warmup,
+      int steps,
+      int rounds,
+      Device device,
+      PrintStream log)
       throws IOException {
     if (results.finished().isEmpty()) {
       throw new IllegalArgumentException(dir + " has no finished run to take the model shape from");
@@ -74,7 +84,6 @@ public record StudyThroughput(
       labels.add(new String[] {r.router(), r.point()});
     }
     int batch = run.train().batchSize();
-    int warmup = 2;
     log.printf(
         java.util.Locale.ROOT,
         "timing training steps of %d models side by side: batch %d, %d steps x %d rounds each...%n",
