@@ -55,6 +55,13 @@ final class StudyCommand implements Callable<Integer> {
       description = "Run only this run (what 'study plan' prints).")
   String only;
 
+  @Option(
+      names = "--no-throughput",
+      description =
+          "Skip timing the routers side by side at the end (a few seconds per router for small "
+              + "models); the report then shows the images/s recorded while the runs trained.")
+  boolean noThroughput;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -89,6 +96,9 @@ final class StudyCommand implements Callable<Integer> {
     Study.runAll(study, output, jobs, StudyOptions.studyArgs(spec), System.err, device.device());
     StudyResults results = StudyResults.read(output);
     results.write(output);
+    if (!noThroughput && results.unfinished().isEmpty()) {
+      StudyReportCommand.measureThroughput(results, output, device.device());
+    }
     StudyReport.write(results, output);
     StudyReportCommand.summary(results, output);
     return 0;

@@ -33,6 +33,8 @@ import java.util.Map;
  *     null where fewer than two seeds reached the epoch
  * @param droppedFractionCi95 the 95% interval over seeds of {@code droppedFraction}, null with
  *     fewer than two seeds
+ * @param routingViews per MoE layer, the per-family routing views ({@link
+ *     vimoe.moe.routing.RoutingViews}), mean over seeds; null where a run did not record them
  */
 public record RouterResult(
     String router,
@@ -57,7 +59,8 @@ public record RouterResult(
     List<double[]> expertLoad,
     List<Double> validationCurve,
     List<List<Double>> validationCurveCi95,
-    List<Double> droppedFractionCi95) {
+    List<Double> droppedFractionCi95,
+    List<vimoe.moe.routing.RoutingViews> routingViews) {
 
   /**
    * Test accuracy at one evaluation capacity factor.

@@ -27,6 +27,8 @@ import java.util.List;
  *     recorded
  * @param deviceMemoryBytes bytes in use on the GPU at the end of the evaluation, by every process
  *     on it (null on a CPU)
+ * @param routingViews per MoE layer, the per-family routing views over the test set ({@link
+ *     vimoe.moe.routing.RoutingViews}); null for a run evaluated before they were recorded
  */
 public record RunExtras(
     double noiseAccuracy,
@@ -42,7 +44,8 @@ public record RunExtras(
     int testImages,
     String device,
     String routingPaths,
-    Long deviceMemoryBytes) {
+    Long deviceMemoryBytes,
+    List<vimoe.moe.routing.RoutingViews> routingViews) {
 
   /**
    * Test accuracy of a trained model evaluated at another capacity factor.

@@ -132,6 +132,14 @@ final class StudyEval {
                     perImage ->
                         java.util.Arrays.copyOf(perImage, Math.min(PICTURES, perImage.length)))
                 .toList();
+    List<vimoe.moe.routing.RoutingViews> views =
+        model.moeLayers().isEmpty()
+            ? List.of()
+            : phases.get(
+                "routing views",
+                () ->
+                    RoutingCapture.views(
+                        model, wholeGroups(test, config), mean, std, 256, manager));
     List<Integer> shown = java.util.Arrays.stream(pictures).limit(PICTURES).boxed().toList();
     return new RunExtras(
         noise,
@@ -147,7 +155,15 @@ final class StudyEval {
         test.size(),
         manager.getDevice().toString(),
         HostPaths.forced() || manager.getDevice().isGpu() ? "device" : "host",
-        deviceMemory(manager.getDevice()));
+        deviceMemory(manager.getDevice()),
+        views);
+  }
+
+  /** The test images in whole routing groups (the last partial group left out). */
+  private static ImageSet wholeGroups(ImageSet test, RunConfig config) {
+    int group = config.model().groupImages();
+    int n = test.size() / group * group;
+    return n == test.size() ? test : test.subset(java.util.stream.IntStream.range(0, n).toArray());
   }
 
   /**
@@ -216,6 +232,11 @@ final class StudyEval {
     double time(String what, java.util.function.DoubleSupplier phase) {
       log.printf(java.util.Locale.ROOT, "test set under %s (%d images)...%n", what, images);
       return phase.getAsDouble();
+    }
+
+    <T> T get(String what, java.util.function.Supplier<T> phase) {
+      log.printf(java.util.Locale.ROOT, "test set for %s (%d images)...%n", what, images);
+      return phase.get();
     }
   }
 

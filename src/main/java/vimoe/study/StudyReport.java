@@ -53,9 +53,14 @@ public final class StudyReport {
               List.of("run"),
               r.unfinished().stream().map(List::of).toList()));
     }
+    List<String> header = new ArrayList<>(header(r, dir));
+    String missing = RoutingViewFigures.missingNote(r.results());
+    if (missing != null) {
+      header.add(missing);
+    }
     return new Page(
         "Routers head to head: " + s.routers().size() + " routers, " + s.seeds() + " seeds",
-        header(r, dir),
+        header,
         findings,
         tables,
         figures(r, dir));
@@ -537,27 +542,7 @@ public final class StudyReport {
             "Validation accuracy after each epoch, mean over seeds; the shaded bands are 95% "
                 + "intervals (logit-scale t)",
             Charts.linesWithBands("Learning curves", "epoch", "validation accuracy (%)", curves)));
-    List<RouterResult> timed =
-        rows.stream().filter(x -> x.trainingImagesPerSecond() != null).toList();
-    if (!timed.isEmpty()) {
-      out.add(
-          new Figure(
-              "accuracy-vs-speed",
-              "Test accuracy (mean over seeds, 95% whiskers) against training images per second. "
-                  + "The speeds were measured while the study trained, one run after another in one "
-                  + "process on a machine that may be shared, as the mean of each run's epochs: they "
-                  + "are not a benchmark, and small differences between routers say nothing; compare "
-                  + "speeds with `vimoe bench`",
-              Charts.scatterWithErrors(
-                  "Accuracy against training speed (not a benchmark)",
-                  "training images/s, measured during the study",
-                  "test accuracy (%)",
-                  timed.stream().map(StudyReport::label).toList(),
-                  timed.stream().mapToDouble(RouterResult::trainingImagesPerSecond).toArray(),
-                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
-                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().lo()).toArray(),
-                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().hi()).toArray())));
-    }
+    out.addAll(speedFigure(rows, StudyThroughput.read(dir)));
     for (Map.Entry<String, List<Double>> sweep : r.spec().sweeps().entrySet()) {
       out.add(sweepFigure(r, sweep.getKey(), sweep.getValue()));
     }
@@ -611,6 +596,7 @@ public final class StudyReport {
                     scale[0],
                     scale[1])));
       }
+      out.addAll(RoutingViewFigures.of(rows));
       out.add(
           new Figure(
               "dropped-tokens",
@@ -630,6 +616,74 @@ public final class StudyReport {
       out.addAll(routingPictures(r, dir));
     }
     return out;
+  }
+
+  /**
+   * Accuracy against training speed: the side-by-side measurement of {@code throughput.json} as a
+   * ratio to dense when there is one, else the images/s recorded while the runs trained, captioned
+   * as not comparable.
+   */
+  private static List<Figure> speedFigure(List<RouterResult> rows, StudyThroughput fair) {
+    boolean covers =
+        fair != null && rows.stream().allMatch(x -> fair.row(x.router(), x.point()) != null);
+    if (covers) {
+      List<RouterResult> timed = rows;
+      return List.of(
+          new Figure(
+              "accuracy-vs-speed",
+              String.format(
+                  Locale.ROOT,
+                  "Test accuracy (mean over seeds, 95%% whiskers) against training speed as a ratio "
+                      + "to dense (1 = as fast as dense). Speeds measured side by side after the "
+                      + "study in one process on %s: each router's model took full training steps "
+                      + "(forward, backward, AdamW) on random images of batch %d, %d untimed steps "
+                      + "first, then %d rounds of %d timed steps, the routers alternating and in "
+                      + "reverse order every other round; the ratio is the median over rounds of "
+                      + "the router's images/s over dense's in the same round (`vimoe study report "
+                      + "--throughput` measures again)",
+                  fair.device(),
+                  fair.batch(),
+                  fair.warmup(),
+                  fair.rounds(),
+                  fair.steps()),
+              Charts.scatterWithErrors(
+                  "Accuracy against training speed (measured side by side)",
+                  "training speed relative to dense (median over alternating rounds)",
+                  "test accuracy (%)",
+                  timed.stream().map(StudyReport::label).toList(),
+                  timed.stream()
+                      .mapToDouble(x -> fair.row(x.router(), x.point()).ratioToDense())
+                      .toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().lo()).toArray(),
+                  timed.stream().mapToDouble(x -> 100 * x.testAccuracy().hi()).toArray())));
+    }
+    List<RouterResult> timed =
+        rows.stream().filter(x -> x.trainingImagesPerSecond() != null).toList();
+    if (timed.isEmpty()) {
+      return List.of();
+    }
+    return List.of(
+        new Figure(
+            "accuracy-vs-speed",
+            "Test accuracy (mean over seeds, 95% whiskers) against training images per second. "
+                + "The speeds were measured while the study trained, one run after another in one "
+                + "process on a machine that may be shared, as the mean of each run's epochs: they "
+                + "are not a benchmark, and small differences between routers say nothing; `vimoe "
+                + "study report --throughput DIR` times the routers side by side and shows that "
+                + "measurement here instead"
+                + (fair != null
+                    ? " (the saved throughput.json does not cover every router of this report)"
+                    : ""),
+            Charts.scatterWithErrors(
+                "Accuracy against training speed (not a benchmark)",
+                "training images/s, measured during the study",
+                "test accuracy (%)",
+                timed.stream().map(StudyReport::label).toList(),
+                timed.stream().mapToDouble(RouterResult::trainingImagesPerSecond).toArray(),
+                timed.stream().mapToDouble(x -> 100 * x.testAccuracy().value()).toArray(),
+                timed.stream().mapToDouble(x -> 100 * x.testAccuracy().lo()).toArray(),
+                timed.stream().mapToDouble(x -> 100 * x.testAccuracy().hi()).toArray())));
   }
 
   private static Figure sweepFigure(StudyResults r, String name, List<Double> values) {

@@ -190,7 +190,27 @@ public record StudyResults(
         load,
         curve,
         curveCi,
-        dropped.ci95());
+        dropped.ci95(),
+        routingViews(runs));
+  }
+
+  /** Per MoE layer, the runs' views averaged over seeds; null when a run lacks them. */
+  private static List<vimoe.moe.routing.RoutingViews> routingViews(List<RunRecord> runs) {
+    if (runs.stream().anyMatch(r -> r.extras().routingViews() == null)) {
+      return null;
+    }
+    int layers = runs.get(0).extras().routingViews().size();
+    if (runs.stream().anyMatch(r -> r.extras().routingViews().size() != layers)) {
+      return null;
+    }
+    List<vimoe.moe.routing.RoutingViews> out = new ArrayList<>();
+    for (int l = 0; l < layers; l++) {
+      int layer = l;
+      out.add(
+          vimoe.moe.routing.RoutingViews.mean(
+              runs.stream().map(r -> r.extras().routingViews().get(layer)).toList()));
+    }
+    return out;
   }
 
   /** An accuracy over the runs' seeds: logit-scale interval, the value of every seed. */

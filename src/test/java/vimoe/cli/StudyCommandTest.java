@@ -105,6 +105,36 @@ class StudyCommandTest {
     }
     JsonNode tc = results.get("results").get(1);
     assertEquals(2, tc.get("capacity").size()); // the trained factor and twice it
+    for (JsonNode v : tc.get("routing_views")) {
+      // every token asks for K experts: the requests are a whole multiple of the tokens; no
+      // expert holds more than its capacity
+      double asked = 0;
+      for (JsonNode e : v.get("requested")) {
+        asked += e.asDouble();
+      }
+      double perToken = asked / v.get("tokens").asInt();
+      assertTrue(perToken >= 1 && Math.abs(perToken - Math.rint(perToken)) < 1e-9, v.toString());
+      for (JsonNode e : v.get("granted")) {
+        assertTrue(e.asDouble() <= v.get("capacity").asInt() + 1e-9, v.toString());
+      }
+    }
+    // the routers timed side by side at the end: dense first, its own ratio 1
+    JsonNode speed = JSON.readTree(uninterrupted.resolve("throughput.json").toFile());
+    assertEquals(List.of("dense", "softmax-tc", "softmax-ec"), texts(speed.get("rows"), "router"));
+    assertEquals(1.0, speed.get("rows").get(0).get("ratio_to_dense").asDouble(), 1e-12);
+    for (JsonNode row : speed.get("rows")) {
+      assertTrue(row.get("images_per_second").asDouble() > 0, row.toString());
+    }
+    JsonNode ec = results.get("results").get(2);
+    assertEquals(2, ec.get("routing_views").size()); // one per MoE block
+    for (JsonNode v : ec.get("routing_views")) {
+      assertEquals("EXPERT_CHOICE", v.get("family").asText());
+      double share = 0;
+      for (JsonNode n : v.get("experts_per_token")) {
+        share += n.asDouble();
+      }
+      assertEquals(1, share, 1e-9);
+    }
     assertEquals(2.0, tc.get("capacity").get(1).get("capacity_factor").asDouble());
     assertEquals(
         List.of(
@@ -450,9 +480,10 @@ class StudyCommandTest {
       try (var files = Files.list(uninterrupted.resolve("figures"))) {
         pngs = files.filter(f -> f.toString().endsWith(".png")).count();
       }
-      // accuracy, all pairs, learning curves, accuracy vs speed, 2 expert-load maps, dropped
-      // tokens, 2 routing pictures
-      assertEquals(9, pngs);
+      // accuracy, all pairs, learning curves, accuracy vs speed, 2 expert-load maps, 2 Token
+      // Choice load maps, 2 Expert Choice experts-per-token maps, dropped tokens, 2 routing
+      // pictures
+      assertEquals(13, pngs);
       assertEquals(pngs, images.size());
       for (WebElement img : images) {
         long width = (Long) js.executeScript("return arguments[0].naturalWidth;", img);

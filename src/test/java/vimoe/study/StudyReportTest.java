@@ -33,6 +33,86 @@ class StudyReportTest {
   }
 
   @Test
+  void speedFigureShowsTheSideBySideMeasurementWhenItCoversEveryRouter(@TempDir Path tmp)
+      throws Exception {
+    StudySpec spec = SyntheticStudy.spec(List.of("softmax-tc", "soft"), 2, Map.of());
+    StudyResults results =
+        SyntheticStudy.results(tmp, spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE);
+    String during = speedCaption(results, tmp);
+    assertTrue(during.contains("measured while the study trained"), during);
+    // a measurement of dense and softmax-tc only does not cover soft: the report keeps the old one
+    new StudyThroughput(
+            "cpu()",
+            64,
+            2,
+            3,
+            4,
+            List.of(
+                new StudyThroughput.Row("dense", "", 100, 1),
+                new StudyThroughput.Row("softmax-tc", "", 80, 0.8)))
+        .write(tmp);
+    String partial = speedCaption(results, tmp);
+    assertTrue(partial.contains("does not cover every router"), partial);
+    new StudyThroughput(
+            "cpu()",
+            64,
+            2,
+            3,
+            4,
+            List.of(
+                new StudyThroughput.Row("dense", "", 100, 1),
+                new StudyThroughput.Row("softmax-tc", "", 80, 0.8),
+                new StudyThroughput.Row("soft", "", 90, 0.9)))
+        .write(tmp);
+    String fair = speedCaption(results, tmp);
+    assertTrue(fair.contains("side by side") && fair.contains("4 rounds of 3 timed steps"), fair);
+  }
+
+  private static String speedCaption(StudyResults results, Path dir) throws Exception {
+    return StudyReport.page(results, dir).figures().stream()
+        .filter(f -> f.name().equals("accuracy-vs-speed"))
+        .findFirst()
+        .orElseThrow()
+        .caption();
+  }
+
+  @Test
+  void eachFamilyGetsItsRoutingViewPerBlockAndAnOldStudyANote(@TempDir Path tmp) throws Exception {
+    List<String> routers = List.of("softmax-tc", "softmax-ec", "soft");
+    StudySpec spec = SyntheticStudy.spec(routers, 2, Map.of());
+    StudyResults results =
+        SyntheticStudy.results(
+            tmp.resolve("new"), spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE);
+    Page page = StudyReport.page(results, tmp.resolve("new"));
+    List<String> names = page.figures().stream().map(Figure::name).toList();
+    for (int block : List.of(4, 5)) {
+      for (String view :
+          List.of(
+              "token-choice-load-block",
+              "expert-choice-experts-per-token-block",
+              "soft-slot-concentration-block")) {
+        assertTrue(names.contains(view + block), names.toString());
+      }
+    }
+    assertTrue(page.header().stream().noneMatch(h -> h.contains("Per-family routing views")));
+    // the views survive results.json: the numbers a re-rendered report reads
+    results.write(tmp.resolve("new"));
+    JsonNode json = RunFiles.JSON.readTree(tmp.resolve("new").resolve("results.json").toFile());
+    JsonNode tc = json.get("results").get(1).get("routing_views").get(0);
+    assertEquals("TOKEN_CHOICE", tc.get("family").asText());
+    assertEquals(20, tc.get("requested").get(0).asDouble(), 1e-9);
+    assertEquals(8, tc.get("granted").get(0).asDouble(), 1e-9);
+
+    StudyResults old =
+        SyntheticStudy.results(
+            tmp.resolve("old"), spec, (router, seed) -> 0.8, router -> BALANCED_WITH_NOISE, false);
+    Page oldPage = StudyReport.page(old, tmp.resolve("old"));
+    assertTrue(oldPage.figures().stream().noneMatch(f -> f.name().startsWith("token-choice-load")));
+    assertTrue(oldPage.figures().stream().anyMatch(f -> f.name().equals("expert-load-block4")));
+    assertTrue(oldPage.header().stream().anyMatch(h -> h.contains("Per-family routing views")));
+  }
+
+  @Test
   void floatNoiseInTheLoadIsOneColourARealImbalanceIsNot(@TempDir Path tmp) throws Exception {
     // Expert Choice and Soft MoE only: the map holds nothing but float noise
     int[][] balanced =

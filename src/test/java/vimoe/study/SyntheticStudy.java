@@ -46,6 +46,41 @@ final class SyntheticStudy {
   }
 
   /**
+   * Hand-chosen per-family views of {@code router} in MoE layer {@code layer}: Token Choice asks
+   * expert 0 for more than its capacity, Expert Choice gives a fifth of the tokens no expert, Soft
+   * MoE slots spread over half the tokens or more.
+   */
+  static vimoe.moe.routing.RoutingViews views(String router, int layer) {
+    vimoe.moe.routing.Family family = Routers.info(router).family();
+    int tokens = 64, capacity = 8;
+    if (family == vimoe.moe.routing.Family.SOFT) {
+      double[] h = new double[vimoe.moe.routing.RoutingViews.BINS];
+      h[4 + layer] = 0.3;
+      h[8] = 0.5;
+      h[9] = 0.2;
+      return new vimoe.moe.routing.RoutingViews(
+          family, 1, tokens, null, null, null, h, 0.7 * tokens);
+    }
+    double[] requested = new double[EXPERTS], granted = new double[EXPERTS];
+    for (int e = 0; e < EXPERTS; e++) {
+      requested[e] = family == vimoe.moe.routing.Family.TOKEN_CHOICE ? (e == 0 ? 20 : 44.0 / 7) : 8;
+      granted[e] = Math.min(capacity, requested[e]);
+    }
+    double[] perToken = new double[EXPERTS + 1];
+    if (family == vimoe.moe.routing.Family.TOKEN_CHOICE) {
+      perToken[0] = 0.15;
+      perToken[1] = 0.85;
+    } else {
+      perToken[0] = 0.2 + 0.05 * layer;
+      perToken[1] = 0.5 - 0.05 * layer;
+      perToken[2] = 0.2;
+      perToken[3] = 0.1;
+    }
+    return new vimoe.moe.routing.RoutingViews(
+        family, capacity, tokens, requested, granted, perToken, null, null);
+  }
+
+  /**
    * The results of {@code spec} with run directories in {@code dir}.
    *
    * @param accuracy test accuracy of a router at a seed
@@ -56,6 +91,20 @@ final class SyntheticStudy {
       StudySpec spec,
       BiFunction<String, Long, Double> accuracy,
       Function<String, double[]> load)
+      throws IOException {
+    return results(dir, spec, accuracy, load, true);
+  }
+
+  /**
+   * As {@link #results(Path, StudySpec, BiFunction, Function)}; without {@code recordViews} the
+   * runs lack the per-family routing views, as those of a study evaluated before they existed.
+   */
+  static StudyResults results(
+      Path dir,
+      StudySpec spec,
+      BiFunction<String, Long, Double> accuracy,
+      Function<String, double[]> load,
+      boolean recordViews)
       throws IOException {
     List<RunRecord> records = new ArrayList<>();
     List<String> finished = new ArrayList<>();
@@ -117,7 +166,10 @@ final class SyntheticStudy {
               64,
               "cpu()",
               "host",
-              null);
+              null,
+              !recordViews
+                  ? null
+                  : moe ? List.of(views(run.router(), 0), views(run.router(), 1)) : List.of());
       Path runDir = Study.runDir(dir, run);
       Files.createDirectories(runDir);
       RunFiles.writeExtras(runDir, extras);

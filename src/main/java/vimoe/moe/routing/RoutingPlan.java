@@ -64,6 +64,13 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
   ExpertLoad expertLoad();
 
   /**
+   * The per-family views of this plan ({@link RoutingViews}): load before and after capacity and
+   * experts per token for a sparse plan, slot concentration for Soft MoE. Reads back to the host,
+   * like {@link #metrics()}.
+   */
+  RoutingViews views();
+
+  /**
    * Keeps the small tensors that {@link #metrics()} reads alive in {@code owner}, beyond the
    * manager or scope of the step that made the plan, so metrics can be asked for after the step.
    * Detached aliases only: no computation, no copy. The dense views need the step's tensors.

@@ -131,6 +131,18 @@ public final class SoftPlan implements RoutingPlan {
     return new ExpertLoad(capacity, held, held);
   }
 
+  @Override
+  public RoutingViews views() {
+    // H of each slot's column Dsp[:, e, c] (a softmax over s, so it sums to 1), (G, E*C)
+    double[] h = f64(SparsePlan.Entropy.rows(keptDispatch.transpose(0, 2, 1)));
+    int slots = experts * capacity;
+    double[][] effective = new double[groups][slots];
+    for (int i = 0; i < h.length; i++) {
+      effective[i / slots][i % slots] = Math.exp(h[i]);
+    }
+    return RoutingViews.soft(capacity, tokens, effective);
+  }
+
   private static double[] f64(NDArray w) {
     return w.toType(DataType.FLOAT64, false).toDoubleArray();
   }

@@ -411,6 +411,22 @@ public final class SparsePlan implements RoutingPlan {
     return new ExpertLoad(capacity, requested, held);
   }
 
+  @Override
+  public RoutingViews views() {
+    long[] counts =
+        keptPosition
+            .gt(Scalars.constant(keptPosition, -1))
+            .sum(new int[] {2})
+            .toType(DataType.INT64, false)
+            .toLongArray(); // (G, S)
+    long[][] perToken = new long[groups][tokens];
+    for (int i = 0; i < counts.length; i++) {
+      perToken[i / tokens][i % tokens] = counts[i];
+    }
+    return RoutingViews.sparse(
+        byExpert ? Family.EXPERT_CHOICE : Family.TOKEN_CHOICE, expertLoad(), perToken);
+  }
+
   /** Dsp[g, s, e, c] = 1 where token s sits in slot (e, c). */
   @Override
   public double[][][][] denseDispatch() {
