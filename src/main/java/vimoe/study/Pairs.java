@@ -14,7 +14,8 @@ import java.util.Map;
  * family-wise error rate of the point at 5%. Each pair's interval is the t interval at confidence
  * {@code 1 - 0.05 / (m - j + 1)}, j the pair's Holm step (or the step at which Holm stopped, for
  * the pairs after it): Bonferroni intervals at the Holm step, so an interval excludes 0 exactly
- * when Holm separates the pair.
+ * when Holm separates the pair. Both intervals are clipped to [-1, 1], the range of a difference of
+ * two accuracies ({@link Stats#difference(double[], double)}).
  */
 public final class Pairs {
   private Pairs() {}
@@ -40,9 +41,9 @@ public final class Pairs {
     double[] levels = Stats.holmLevels(p, Stats.ALPHA);
     List<PairComparison> out = new ArrayList<>();
     for (int i = 0; i < pairs.size(); i++) {
-      Estimate e = Stats.estimate(diffs.get(i));
+      Estimate e = Stats.difference(diffs.get(i));
       boolean tested = !Double.isNaN(p[i]);
-      Estimate adjusted = tested ? Stats.estimate(diffs.get(i), levels[i]) : e;
+      Estimate adjusted = tested ? Stats.difference(diffs.get(i), levels[i]) : e;
       String verdict =
           !tested || !(holm[i] < Stats.ALPHA)
               ? Stats.INCONCLUSIVE

@@ -250,7 +250,17 @@ public final class Stats {
    * [-1, 1], the range of a difference of two accuracies.
    */
   public static Estimate difference(double[] differences) {
-    Estimate e = estimate(differences);
+    return difference(differences, ALPHA);
+  }
+
+  /**
+   * A paired difference of fractions over seeds with its interval at confidence {@code 1 - alpha}
+   * ({@link #estimate(double[], double)}), clipped to [-1, 1]: with few seeds and a small alpha (a
+   * Holm step) the t interval can reach far beyond what two accuracies can differ by. Clipping
+   * never changes whether the interval excludes 0.
+   */
+  public static Estimate difference(double[] differences, double alpha) {
+    Estimate e = estimate(differences, alpha);
     if (e.ci95() == null) {
       return e;
     }

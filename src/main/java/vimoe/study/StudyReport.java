@@ -459,7 +459,8 @@ public final class StudyReport {
     return new Table(
         "All pairs of routers: paired differences of test accuracy; p-values Holm-adjusted over"
             + " the pairs of each grid point, intervals at the confidence of each pair's Holm step"
-            + " (an interval excludes 0 exactly when Holm separates the pair)",
+            + " (an interval excludes 0 exactly when Holm separates the pair); every interval clipped"
+            + " to ±100 points, the range of a difference of two accuracies",
         columns,
         rows);
   }
@@ -510,7 +511,8 @@ public final class StudyReport {
           new Figure(
               "pairs",
               "Paired difference of test accuracy for every pair of routers, mean over seeds, with"
-                  + " Holm-adjusted intervals (a pair is separated when its interval excludes 0)",
+                  + " Holm-adjusted intervals (a pair is separated when its interval excludes 0),"
+                  + " clipped to ±100 points",
               Charts.barsWithCi(
                   "All pairs, Holm-adjusted",
                   "difference in test accuracy (points)",

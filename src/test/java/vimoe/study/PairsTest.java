@@ -101,6 +101,24 @@ class PairsTest {
     assertEquals(ba.ci95().get(0), ba.adjustedInterval().get(0), 1e-12);
   }
 
+  @Test
+  void intervalsStayWithinTheRangeOfADifferenceOfAccuracies() {
+    // 2 seeds far apart: A - B = +.70, -.50; the 95% t interval (t = 12.71, 1 degree of freedom)
+    // is .10 ± 7.6 and Holm's first step (1 - .05/3) is wider still: both are clipped to [-1, 1]
+    Map<String, Map<Long, Double>> acc = new LinkedHashMap<>();
+    acc.put("A", bySeed(0.90, 0.30));
+    acc.put("B", bySeed(0.20, 0.80));
+    acc.put("C", bySeed(0.50, 0.55));
+    for (PairComparison c : Pairs.of(acc, "")) {
+      assertEquals(List.of(-1.0, 1.0), c.ci95(), c.toString());
+      assertEquals(List.of(-1.0, 1.0), c.adjustedInterval(), c.toString());
+      assertEquals(Stats.INCONCLUSIVE, c.verdict(), c.toString());
+    }
+    // clipping leaves an interval inside [-1, 1] as it is
+    Estimate narrow = Stats.difference(new double[] {0.03, 0.02, 0.04}, 0.05);
+    assertEquals(Stats.estimate(new double[] {0.03, 0.02, 0.04}).ci95(), narrow.ci95());
+  }
+
   private static Map<Long, Double> bySeed(double... v) {
     Map<Long, Double> m = new LinkedHashMap<>();
     for (int i = 0; i < v.length; i++) {
