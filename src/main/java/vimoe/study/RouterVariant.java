@@ -172,7 +172,12 @@ public record RouterVariant(String name, String router, Map<String, String> opti
   public String description() {
     return options.isEmpty()
         ? router + " (no options of its own)"
-        : router + " with " + text(options).substring(1).replace(",", ", ");
+        : router + " with " + optionsText();
+  }
+
+  /** Its own options, e.g. "bias_update_rate=0.001, importance_weight=0" (empty without any). */
+  public String optionsText() {
+    return options.isEmpty() ? "" : text(options).substring(1).replace(",", ", ");
   }
 
   private static String text(Map<String, String> options) {

@@ -177,7 +177,16 @@ public final class StudyReport {
               + String.join(
                   "; ",
                   s.variants().stream()
-                      .map(v -> "`" + v.name() + "` = " + v.description())
+                      .map(
+                          v ->
+                              "`"
+                                  + v.name()
+                                  + "` = `"
+                                  + v.router()
+                                  + "`"
+                                  + (v.options().isEmpty()
+                                      ? " (no options of its own)"
+                                      : " with `" + v.optionsText() + "`"))
                       .toList())
               + ". They are in every table, figure, the ranking and all pairs; the paper's three"
               + " claims compare the registry's routers only.");
