@@ -14,7 +14,8 @@ import vimoe.moe.routing.Routers;
  * dense; (ii) Expert Choice beats Token Choice: EC minus TC of the same score (the registry's
  * {@link RouterInfo#scoreId()}: softmax, Sinkhorn, sparse OT, ...), averaged over the scores; (iii)
  * Soft MoE beats sparse MoE at fixed compute: soft minus the mean of the six sparse routers. Each
- * difference is taken per seed first, so seed-to-seed variation shared by both sides cancels.
+ * difference is taken per seed first, so seed-to-seed variation shared by both sides cancels. The
+ * comparisons a user declares ({@code --compare A>B}, {@link #declared}) are tested the same way.
  */
 public final class Findings {
   /** Claim (i). */

@@ -141,7 +141,8 @@ public record StudySpec(
     }
     Set<String> runNames = new HashSet<>();
     for (StudyRun run : runs(routers, seeds, GridPoint.all(sweeps))) {
-      // a variant called e.g. softmax-tc-cf2 would share a run directory with softmax-tc at CF 2
+      // distinct entries give distinct names (the point's suffix and the seed end every name), but
+      // a run directory must never serve two runs, whatever a variant is called
       require(
           runNames.add(run.name()),
           "--variant "
