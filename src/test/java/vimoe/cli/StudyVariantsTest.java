@@ -174,6 +174,34 @@ class StudyVariantsTest {
         refused.err());
   }
 
+  @Test
+  void aNewVariantGrowsTheStudyReusingEveryFinishedRun() throws Exception {
+    assertEquals(0, first.status(), first.err());
+    Path grown = tmp.resolve("grown");
+    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.toList()) {
+        Path to = grown.resolve(dir.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(f, to);
+        }
+      }
+    }
+    List<String> more = args("study", "--output", grown.toString(), "--no-throughput");
+    more.addAll(List.of("--variant", "tc-z=softmax-tc:z_loss_weight=0.1"));
+    CliRunner.Result again = CliRunner.run("", more.toArray(String[]::new));
+    assertEquals(0, again.status(), again.err());
+    assertEquals(8, again.err().lines().filter(l -> l.startsWith("kept finished run")).count());
+    assertTrue(again.err().contains("tc-z-s1: trained"), again.err());
+    JsonNode results = JSON.readTree(grown.resolve("results.json").toFile());
+    List<String> routers = new ArrayList<>();
+    results.get("results").forEach(r -> routers.add(r.get("router").asText()));
+    assertEquals(List.of("dense", "softmax-tc", "tc-bias", "tc-z", "sigmoid-tc"), routers);
+    JsonNode z = config(grown, "tc-z-s0").get("model").get("router").get("options");
+    assertEquals(0.1, z.get("z_loss_weight").asDouble(), 0);
+  }
+
   private static double accuracy(String run) throws Exception {
     return JSON.readTree(dir.resolve("runs").resolve(run).resolve("result.json").toFile())
         .get("test_accuracy")
@@ -181,6 +209,10 @@ class StudyVariantsTest {
   }
 
   private static JsonNode config(String run) throws Exception {
-    return JSON.readTree(dir.resolve("runs").resolve(run).resolve("config.json").toFile());
+    return config(dir, run);
+  }
+
+  private static JsonNode config(Path study, String run) throws Exception {
+    return JSON.readTree(study.resolve("runs").resolve(run).resolve("config.json").toFile());
   }
 }
