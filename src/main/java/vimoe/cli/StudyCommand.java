@@ -24,7 +24,7 @@ import vimoe.study.StudySpec;
           + "results.json, results.csv, report.md, report.html and figures/ into --output.",
       "",
       "Run the same command again to continue an interrupted study, or with more --seeds, "
-          + "--routers or --sweep values to grow it (finished runs are reused). 'study plan' prints one shell "
+          + "--routers, --variant or --sweep values to grow it (finished runs are reused). 'study plan' prints one shell "
           + "command per run for a scheduler; 'study report DIR' builds the report from finished runs."
     })
 final class StudyCommand implements Callable<Integer> {

@@ -12,8 +12,10 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import vimoe.data.DatasetSpec;
 import vimoe.moe.routing.Routers;
+import vimoe.study.Comparison;
 import vimoe.study.ModelChoice;
 import vimoe.study.Preset;
+import vimoe.study.RouterVariant;
 import vimoe.study.StudySpec;
 
 /** The options that define a study, shared by {@code study} and {@code study plan}. */
@@ -41,8 +43,27 @@ final class StudyOptions {
       split = ",",
       paramLabel = "NAMES",
       description =
-          "Routers to compare (default: the eight of the 2024 study; dense is always included).")
+          "Routers (and --variant names) to compare (default: the eight of the 2024 study; dense"
+              + " is always included).")
   List<String> routers;
+
+  @Option(
+      names = "--variant",
+      paramLabel = "NAME=ROUTER[:OPT=V,...]",
+      description =
+          "A router variant, a grid entry of its own: ROUTER with these router options on top of"
+              + " the study's, e.g."
+              + " tc-bias=softmax-tc:bias_update_rate=0.001,importance_weight=0; added to the grid"
+              + " and usable in --routers and --compare. Repeatable.")
+  List<String> variants = new ArrayList<>();
+
+  @Option(
+      names = "--compare",
+      paramLabel = "A>B",
+      description =
+          "Declare that grid entry A (a router or variant) beats B: a finding with the paired"
+              + " statistics of the paper's claims (quote it in a shell). Repeatable.")
+  List<String> comparisons = new ArrayList<>();
 
   @Option(
       names = "--seeds",
@@ -153,7 +174,9 @@ final class StudyOptions {
         data.channels,
         m,
         sweep,
-        evalCapacityFactors);
+        evalCapacityFactors,
+        variants.stream().map(RouterVariant::parse).toList(),
+        comparisons.stream().map(Comparison::parse).toList());
   }
 
   /**

@@ -3,9 +3,11 @@ package vimoe.study;
 import java.util.List;
 
 /**
- * One of the routers paper's claims, tested on a study's test accuracy.
+ * One of the routers paper's claims, or a comparison the user declared ({@code --compare A>B}),
+ * tested on a study's test accuracy.
  *
- * @param claim the claim in words
+ * @param claim the claim in words, e.g. "Expert Choice beats Token Choice" or "tc-bias beats
+ *     softmax-tc"
  * @param estimate the mean paired difference in test accuracy (a fraction, 0.01 = one point), null
  *     when the study lacks the routers the claim compares
  * @param ci95 its 95% interval over seeds, null with fewer than two seeds
@@ -19,6 +21,7 @@ import java.util.List;
  * @param seedsToResolve when inconclusive, the seeds that would resolve a true difference equal to
  *     the estimate ({@link Stats#seedsToResolve}); null otherwise, or when more than {@link
  *     Stats#MAX_SEEDS} would be needed
+ * @param declared whether the user declared it ({@code --compare}) rather than the paper
  */
 public record Finding(
     String claim,
@@ -30,4 +33,5 @@ public record Finding(
     String point,
     Double sd,
     Double minimumDetectableEffect,
-    Integer seedsToResolve) {}
+    Integer seedsToResolve,
+    boolean declared) {}

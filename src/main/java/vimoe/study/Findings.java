@@ -14,7 +14,8 @@ import vimoe.moe.routing.Routers;
  * dense; (ii) Expert Choice beats Token Choice: EC minus TC of the same score (the registry's
  * {@link RouterInfo#scoreId()}: softmax, Sinkhorn, sparse OT, ...), averaged over the scores; (iii)
  * Soft MoE beats sparse MoE at fixed compute: soft minus the mean of the six sparse routers. Each
- * difference is taken per seed first, so seed-to-seed variation shared by both sides cancels.
+ * difference is taken per seed first, so seed-to-seed variation shared by both sides cancels. The
+ * comparisons a user declares ({@code --compare A>B}, {@link #declared}) are tested the same way.
  */
 public final class Findings {
   /** Claim (i). */
@@ -122,6 +123,54 @@ public final class Findings {
     return m.values().stream().mapToDouble(Double::doubleValue).toArray();
   }
 
+  /**
+   * The declared comparisons at one grid point, each a finding as the paper's claims are: {@code
+   * better - worse} per seed both finished, then the t interval over seeds; "not tested" when
+   * either side has no finished run.
+   *
+   * @param accuracy per grid entry (routers and variants), test accuracy per seed
+   * @param comparisons the declared comparisons
+   * @param point the grid point's label
+   */
+  public static List<Finding> declared(
+      Map<String, Map<Long, Double>> accuracy, List<Comparison> comparisons, String point) {
+    List<Finding> out = new ArrayList<>();
+    for (Comparison c : comparisons) {
+      Map<Long, Double> a = accuracy.get(c.better()), b = accuracy.get(c.worse());
+      Finding f =
+          a == null || b == null
+              ? missing(
+                  c.claim(),
+                  "needs finished runs of "
+                      + (a == null ? c.better() : "")
+                      + (a == null && b == null ? " and " : "")
+                      + (b == null ? c.worse() : ""),
+                  point)
+              : finding(
+                  c.claim(),
+                  Stats.paired(a, b),
+                  c.better() + " minus " + c.worse() + ", paired by seed",
+                  point);
+      out.add(declared(f));
+    }
+    return out;
+  }
+
+  private static Finding declared(Finding f) {
+    return new Finding(
+        f.claim(),
+        f.estimate(),
+        f.ci95(),
+        f.verdict(),
+        f.n(),
+        f.compared(),
+        f.point(),
+        f.sd(),
+        f.minimumDetectableEffect(),
+        f.seedsToResolve(),
+        true);
+  }
+
   private static Finding finding(
       String claim, double[] differences, String compared, String point) {
     Estimate e = Stats.difference(differences);
@@ -139,7 +188,8 @@ public final class Findings {
         nullable(Stats.minimumDetectableEffect(sd, e.n())),
         verdict.equals(Stats.INCONCLUSIVE) && e.mean() != null
             ? Stats.seedsToResolve(e.mean(), sd)
-            : null);
+            : null,
+        false);
   }
 
   private static Double nullable(double v) {
@@ -148,7 +198,17 @@ public final class Findings {
 
   private static Finding missing(String claim, String why, String point) {
     return new Finding(
-        claim, null, null, Stats.NOT_TESTED, 0, "not measured: " + why, point, null, null, null);
+        claim,
+        null,
+        null,
+        Stats.NOT_TESTED,
+        0,
+        "not measured: " + why,
+        point,
+        null,
+        null,
+        null,
+        false);
   }
 
   /**

@@ -61,19 +61,44 @@ public record ModelChoice(
    */
   public VitConfig config(
       String router, GridPoint point, int imageSize, int channels, int classes) {
+    RouterSpec spec = RouterSpec.of(router);
+    if (spec.family() == Family.DENSE) {
+      return config(spec, point, imageSize, channels, classes);
+    }
+    RouterSpec.Builder b = spec.toBuilder();
+    routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
+    return config(equalCompute(b, spec.family(), point), point, imageSize, channels, classes);
+  }
+
+  /**
+   * As {@link #config(String, GridPoint, int, int, int)} for a router variant: its router with the
+   * study's router options and then its own, at the same equal compute as every router.
+   */
+  public VitConfig config(
+      RouterVariant entry, GridPoint point, int imageSize, int channels, int classes) {
+    RouterSpec.Builder b = entry.builder(routerOptions);
+    return config(
+        equalCompute(b, RouterSpec.of(entry.router()).family(), point),
+        point,
+        imageSize,
+        channels,
+        classes);
+  }
+
+  /** Sets K and the capacity factor so that C = S*K*CF/E for every family (docs/routing.md). */
+  private RouterSpec equalCompute(RouterSpec.Builder b, Family family, GridPoint point) {
     int kk = point.intOr("k", k == null ? 1 : k);
     double cf = point.doubleOr("capacity_factor", capacityFactor == null ? 1.0 : capacityFactor);
-    RouterSpec spec = RouterSpec.of(router);
-    if (spec.family() != Family.DENSE) {
-      RouterSpec.Builder b = spec.toBuilder();
-      routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
-      if (spec.family() == Family.TOKEN_CHOICE) {
-        b.optK(kk).optCapacityFactor(cf);
-      } else {
-        b.optCapacityFactor(cf * kk);
-      }
-      spec = b.build();
+    if (family == Family.TOKEN_CHOICE) {
+      b.optK(kk).optCapacityFactor(cf);
+    } else {
+      b.optCapacityFactor(cf * kk);
     }
+    return b.build();
+  }
+
+  private VitConfig config(
+      RouterSpec spec, GridPoint point, int imageSize, int channels, int classes) {
     Variants.Defaults v =
         Variants.defaults(variant); // overrides replace the defaults before anything is validated
     return new VitConfig(

@@ -64,9 +64,10 @@ public final class Study {
 
   /**
    * Creates {@code dir/study.json} for {@code spec}, or checks that the one there holds the same
-   * spec or one that {@code spec} grows (more seeds, more routers, more values of the same sweeps;
-   * see {@link #grows}), and then rewrites it with {@code spec}: every finished run keeps its name
-   * and meaning, and is reused.
+   * spec or one that {@code spec} grows (more seeds, more routers or variants, more values of the
+   * same sweeps, other declared comparisons; see {@link #grows}), and then rewrites it with {@code
+   * spec}: every finished run keeps its name and meaning, and is reused. A variant keeps its
+   * definition.
    *
    * @throws IllegalArgumentException when {@code dir} holds another study, naming what differs
    */
@@ -149,8 +150,12 @@ public final class Study {
     }
   }
 
-  /** The fields of a spec that a study may grow by; every other field fixes what a run means. */
-  private static final List<String> GROWABLE = List.of("routers", "seeds", "sweeps");
+  /**
+   * The fields of a spec that a study may grow by (variants: new ones; comparisons change no run);
+   * every other field fixes what a run means.
+   */
+  private static final List<String> GROWABLE =
+      List.of("routers", "seeds", "sweeps", "variants", "comparisons");
 
   /**
    * Whether {@code spec} is the study in {@code file} ({@code false}) or grows it ({@code true}).
@@ -171,6 +176,19 @@ public final class Study {
       }
     }
     if (diffs.isEmpty()) {
+      for (RouterVariant had : existing.spec().variants()) {
+        RouterVariant now = spec.variant(had.name());
+        if (now != null && !now.equals(had)) {
+          throw new IllegalArgumentException(
+              file
+                  + " holds variant "
+                  + had.text()
+                  + ", now --variant "
+                  + now.text()
+                  + ": its finished runs were trained with the first definition; give the new one"
+                  + " another name, or choose another --output");
+        }
+      }
       String shrinks = grows(existing.spec(), spec);
       if (shrinks == null) {
         return true;
@@ -181,17 +199,23 @@ public final class Study {
         file
             + " holds another study ("
             + String.join("; ", diffs)
-            + "); a study grows only by more --seeds, --routers or --sweep values, with every "
-            + "other option as before: run those options, or choose another --output");
+            + "); a study grows only by more --seeds, --routers, --variant or --sweep values,"
+            + " with every other option as before: run those options, or choose another --output");
   }
 
   /**
-   * Null when {@code bigger} holds every run of {@code smaller} (at least its seeds, its routers,
-   * the same swept options with at least their values), else what {@code bigger} lacks.
+   * Null when {@code bigger} holds every run of {@code smaller} (at least its seeds, its routers
+   * and variants, the same swept options with at least their values), else what {@code bigger}
+   * lacks.
    */
   static String grows(StudySpec smaller, StudySpec bigger) {
     if (bigger.seeds() < smaller.seeds()) {
       return "seeds " + smaller.seeds() + " there, " + bigger.seeds() + " now (fewer)";
+    }
+    for (RouterVariant v : smaller.variants()) {
+      if (bigger.variant(v.name()) == null) {
+        return "variant " + v.text() + " there, not now";
+      }
     }
     List<String> lost =
         smaller.routers().stream().filter(r -> !bigger.routers().contains(r)).toList();

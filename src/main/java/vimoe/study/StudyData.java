@@ -45,10 +45,10 @@ final class StudyData {
     return data.train();
   }
 
-  /** The model of a run. */
+  /** The model of a run (its grid entry: a router or a variant). */
   VitConfig model(StudyRun run) {
     ImageSet s = data.train();
-    return spec.model().config(run.router(), run.point(), s.height(), s.channels(), s.numClasses());
+    return spec.config(run.router(), run.point(), s.height(), s.channels(), s.numClasses());
   }
 
   /**

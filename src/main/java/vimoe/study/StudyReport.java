@@ -170,6 +170,34 @@ public final class StudyReport {
               + " (dense does not depend on them: one dense run per seed "
               + "serves every grid point).");
     }
+    if (!s.variants().isEmpty()) {
+      h.add(
+          "Variants, each a grid entry of its own with the study's router options and then its"
+              + " own: "
+              + String.join(
+                  "; ",
+                  s.variants().stream()
+                      .map(
+                          v ->
+                              "`"
+                                  + v.name()
+                                  + "` = `"
+                                  + v.router()
+                                  + "`"
+                                  + (v.options().isEmpty()
+                                      ? " (no options of its own)"
+                                      : " with `" + v.optionsText() + "`"))
+                      .toList())
+              + ". They are in every table, figure, the ranking and all pairs; the paper's three"
+              + " claims compare the registry's routers only.");
+    }
+    if (!s.comparisons().isEmpty()) {
+      h.add(
+          "Declared comparisons, each tested as the paper's claims are (a paired t interval on its"
+              + " own, not adjusted for the other pairs): "
+              + String.join(", ", s.comparisons().stream().map(Comparison::claim).toList())
+              + ".");
+    }
     h.add(
         String.format(
             Locale.ROOT,
@@ -215,7 +243,7 @@ public final class StudyReport {
             parts.add(
                 String.join(", ", names.stream().map(n -> "`" + n + "`").toList())
                     + String.format(Locale.ROOT, " %.1f M", flops / 1e6)));
-    boolean soft = r.results().stream().anyMatch(x -> x.router().equals("soft"));
+    boolean soft = r.results().stream().anyMatch(x -> r.spec().routerOf(x.router()).equals("soft"));
     long moeValues =
         r.results().stream()
             .filter(x -> !x.router().equals("dense"))
@@ -369,7 +397,11 @@ public final class StudyReport {
               f.seedsToResolve() == null ? "-" : "about " + f.seedsToResolve()));
     }
     return new Table(
-        "The paper's claims as paired differences of test accuracy (per seed first, then over seeds);"
+        (r.spec().comparisons().isEmpty()
+                ? "The paper's claims"
+                : "The paper's claims (over the registry's routers) and the declared comparisons"
+                    + " (--compare)")
+            + " as paired differences of test accuracy (per seed first, then over seeds);"
             + " detectable: the smallest true difference these seeds find with 80% power at a"
             + " two-sided 5% level, (t(0.975, n-1) + t(0.8, n-1)) SD / sqrt(n); seeds to resolve:"
             + " the smallest n at which the observed difference is detectable",
@@ -765,11 +797,10 @@ public final class StudyReport {
     }
     int patchSize =
         r.spec()
-            .model()
             .config(
                 r.spec().routers().get(r.spec().routers().size() - 1), first, shape[1], shape[0], 2)
             .patchSize();
-    int experts = r.spec().model().config("softmax-ec", first, shape[1], shape[0], 2).experts();
+    int experts = r.spec().config("softmax-ec", first, shape[1], shape[0], 2).experts();
     for (int l = 0; l < e0.moeBlocks().size(); l++) {
       List<RoutingPictures.Column> columns = new ArrayList<>();
       for (int i = 0; i < extras.size(); i++) {

@@ -14,12 +14,14 @@ import java.util.function.ToDoubleFunction;
 import vimoe.run.Checkpoint;
 
 /**
- * The results of a study ({@code results.json}): one {@link RouterResult} per router and grid
- * point, the paper's three {@link Finding}s per grid point, and the runs not finished yet.
+ * The results of a study ({@code results.json}): one {@link RouterResult} per grid entry (router or
+ * variant) and grid point, the paper's three {@link Finding}s and the declared comparisons per grid
+ * point, and the runs not finished yet.
  *
  * @param spec the study
  * @param results per router and grid point
- * @param findings the three claims, per grid point
+ * @param findings the three claims (over the registry's routers, not the variants), then the
+ *     declared comparisons, per grid point
  * @param pairs every pair of routers, per grid point, with Holm-adjusted verdicts ({@link Pairs})
  * @param ranking the routers per grid point, ranked by those verdicts (ties shared)
  * @param finished the runs the results are made of
@@ -106,7 +108,11 @@ public record StudyResults(
         runs.forEach(r -> bySeed.put(r.run().seed(), r.testAccuracy()));
         accuracy.put(router, bySeed);
       }
-      findings.addAll(Findings.of(accuracy, point.label()));
+      // the paper's claims are about the registry's routers; variants enter the declared ones
+      Map<String, Map<Long, Double>> routers = new LinkedHashMap<>(accuracy);
+      routers.keySet().removeIf(entry -> spec.variant(entry) != null);
+      findings.addAll(Findings.of(routers, point.label()));
+      findings.addAll(Findings.declared(accuracy, spec.comparisons(), point.label()));
       List<PairComparison> here = Pairs.of(accuracy, point.label());
       pairs.addAll(here);
       ranking.addAll(Pairs.ranking(accuracy, here, point.label()));

@@ -21,8 +21,8 @@ import vimoe.run.TrainConfig;
  *     value it replaced, e.g. "epochs 1 (preset quick: 3)"
  * @param training the training recipe of every run, as a run's {@code config.json} writes it; the
  *     seed is each run's own (0 .. seeds - 1)
- * @param models per router (dense included), its model at the first grid point as a run's {@code
- *     config.json} writes it
+ * @param models per grid entry (dense and variants included), its model at the first grid point as
+ *     a run's {@code config.json} writes it
  */
 public record StudySettings(
     String preset, List<String> changed, JsonNode training, Map<String, JsonNode> models) {
@@ -101,6 +101,9 @@ public record StudySettings(
     model(out, "MLP width", m.mlpDim(), v.mlpDim(), variant);
     model(out, "pooling", m.pooling(), v.pooling().toString().toLowerCase(Locale.ROOT), variant);
     m.routerOptions().forEach((k, value) -> out.add("router option " + k + " = " + value));
+    spec.variants().forEach(rv -> out.add("variant " + rv.name() + " = " + rv.description()));
+    spec.comparisons()
+        .forEach(c -> out.add("declared comparison " + c.claim() + " (" + c.text() + ")"));
     spec.sweeps()
         .forEach(
             (k, values) ->

@@ -109,7 +109,6 @@ public record StudyThroughput(
       StudyResults results, String router, GridPoint point, VitConfig shape) {
     return results
         .spec()
-        .model()
         .config(router, point, shape.imageSize(), shape.channels(), shape.numClasses());
   }
 

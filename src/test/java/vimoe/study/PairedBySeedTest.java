@@ -46,6 +46,8 @@ class PairedBySeedTest {
         null,
         model,
         Map.of(),
+        null,
+        null,
         null);
   }
 

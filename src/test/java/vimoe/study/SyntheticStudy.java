@@ -26,6 +26,16 @@ final class SyntheticStudy {
 
   /** A quick-preset study of {@code routers} over {@code seeds} seeds with {@code sweeps}. */
   static StudySpec spec(List<String> routers, int seeds, Map<String, List<Double>> sweeps) {
+    return spec(routers, seeds, sweeps, List.of(), List.of());
+  }
+
+  /** As {@link #spec(List, int, Map)} with router variants and declared comparisons. */
+  static StudySpec spec(
+      List<String> routers,
+      int seeds,
+      Map<String, List<Double>> sweeps,
+      List<RouterVariant> variants,
+      List<Comparison> comparisons) {
     return new StudySpec(
         "quick",
         routers,
@@ -42,7 +52,9 @@ final class SyntheticStudy {
         new ModelChoice(
             "micro", null, null, null, null, null, null, null, null, 16, null, null, null, null),
         sweeps,
-        null);
+        null,
+        variants,
+        comparisons);
   }
 
   /**
@@ -169,7 +181,11 @@ final class SyntheticStudy {
               null,
               !recordViews
                   ? null
-                  : moe ? List.of(views(run.router(), 0), views(run.router(), 1)) : List.of());
+                  : moe
+                      ? List.of(
+                          views(spec.routerOf(run.router()), 0),
+                          views(spec.routerOf(run.router()), 1))
+                      : List.of());
       Path runDir = Study.runDir(dir, run);
       Files.createDirectories(runDir);
       RunFiles.writeExtras(runDir, extras);
@@ -203,8 +219,7 @@ final class SyntheticStudy {
     Map<String, com.fasterxml.jackson.databind.JsonNode> models = new LinkedHashMap<>();
     for (String router : spec.routers()) {
       models.put(
-          router,
-          RunJson.CONFIG.valueToTree(spec.model().config(router, spec.points().get(0), 8, 1, 4)));
+          router, RunJson.CONFIG.valueToTree(spec.config(router, spec.points().get(0), 8, 1, 4)));
     }
     TrainConfig d = TrainConfig.defaults();
     com.fasterxml.jackson.databind.node.ObjectNode training =
