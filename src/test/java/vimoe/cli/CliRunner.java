@@ -48,6 +48,47 @@ final class CliRunner {
             output.toString()));
   }
 
+  /**
+   * The model and batches of the tiny studies and runs of the CLI tests: width 16, depth 2, 2
+   * heads, MLP width 32, 4 experts, batches of 32, 32 validation images.
+   */
+  static final List<String> TINY_MODEL =
+      List.of(
+          "--batch-size",
+          "32",
+          "--validation-size",
+          "32",
+          "--width",
+          "16",
+          "--depth",
+          "2",
+          "--heads",
+          "2",
+          "--mlp-dim",
+          "32",
+          "--experts",
+          "4");
+
+  /**
+   * The options of a tiny study on the IDX files in {@code data}: these routers, seeds and epochs
+   * on {@link #TINY_MODEL}; a mutable list to add options to.
+   */
+  static List<String> tinyStudy(Path data, String routers, int seeds, int epochs) {
+    List<String> out =
+        new ArrayList<>(
+            List.of(
+                "--dataset",
+                "idx:" + data,
+                "--routers",
+                routers,
+                "--seeds",
+                String.valueOf(seeds),
+                "--epochs",
+                String.valueOf(epochs)));
+    out.addAll(TINY_MODEL);
+    return out;
+  }
+
   static synchronized Result run(String stdin, String... args) {
     PrintStream oldOut = System.out, oldErr = System.err;
     InputStream oldIn = System.in;

@@ -31,30 +31,18 @@ class DeprecationWarningTest {
     TrainCommandTest.writeIdx(data, "t10k", 64, 2);
     Path run = tmp.resolve("run");
     List<String> train =
-        List.of(
-            "train",
-            "--dataset",
-            "idx:" + data,
-            "--router",
-            "softmax-tc",
-            "--epochs",
-            "2",
-            "--batch-size",
-            "32",
-            "--validation-size",
-            "32",
-            "--width",
-            "16",
-            "--depth",
-            "2",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--experts",
-            "4",
-            "--output",
-            run.toString());
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--dataset",
+                "idx:" + data,
+                "--router",
+                "softmax-tc",
+                "--epochs",
+                "2",
+                "--output",
+                run.toString()));
+    train.addAll(CliRunner.TINY_MODEL);
     // 288 training images in batches of 32: 9 steps an epoch; halt in the second epoch, after the
     // first checkpoint, so that the resumed run loads parameters and optimizer state.
     String halted = child(tmp, "halted", List.of("-D" + CrashHook.PROPERTY + "=step-12"), train);

@@ -47,36 +47,11 @@ class RunFilesTest {
     TrainCommandTest.writeIdx(data, "train", 320, 1);
     TrainCommandTest.writeIdx(data, "t10k", 64, 2);
     study = tmp.resolve("study");
-    CliRunner.Result done =
-        CliRunner.run(
-            "",
-            "study",
-            "--output",
-            study.toString(),
-            "--preset",
-            "standard", // no train limit: config.json says so with null
-            "--dataset",
-            "idx:" + data,
-            "--routers",
-            "softmax-ec",
-            "--seeds",
-            "1",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "32",
-            "--validation-size",
-            "32",
-            "--width",
-            "16",
-            "--depth",
-            "2",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--experts",
-            "4");
+    // the standard preset has no train limit: config.json says so with null
+    List<String> args =
+        new ArrayList<>(List.of("study", "--output", study.toString(), "--preset", "standard"));
+    args.addAll(CliRunner.tinyStudy(data, "softmax-ec", 1, 1));
+    CliRunner.Result done = CliRunner.run("", args.toArray(String[]::new));
     assertEquals(0, done.status(), done.err());
     try (Stream<Path> runs = Files.list(study.resolve("runs"))) {
       run =

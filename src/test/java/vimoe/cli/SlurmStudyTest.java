@@ -42,32 +42,8 @@ class SlurmStudyTest {
     TrainCommandTest.writeIdx(data, "train", 192, 1);
     TrainCommandTest.writeIdx(data, "t10k", 64, 2);
     Path dir = tmp.resolve("study");
-    List<String> grid =
-        List.of(
-            "--dataset",
-            "idx:" + data,
-            "--routers",
-            "softmax-ec",
-            "--seeds",
-            "2",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "32",
-            "--validation-size",
-            "32",
-            "--width",
-            "16",
-            "--depth",
-            "2",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--experts",
-            "4",
-            "--device",
-            "cpu");
+    List<String> grid = CliRunner.tinyStudy(data, "softmax-ec", 2, 1);
+    grid.addAll(List.of("--device", "cpu"));
     List<String> args = new ArrayList<>(List.of("study", "plan", "--output", dir.toString()));
     args.addAll(grid);
     CliRunner.Result plan = CliRunner.run("", args.toArray(String[]::new));

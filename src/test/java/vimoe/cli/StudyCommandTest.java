@@ -50,29 +50,7 @@ class StudyCommandTest {
   static CliRunner.Result first;
 
   static List<String> grid() {
-    return List.of(
-        "--dataset",
-        "idx:" + data,
-        "--routers",
-        "softmax-tc,softmax-ec",
-        "--seeds",
-        "2",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "32",
-        "--validation-size",
-        "32",
-        "--width",
-        "16",
-        "--depth",
-        "2",
-        "--heads",
-        "2",
-        "--mlp-dim",
-        "32",
-        "--experts",
-        "4");
+    return CliRunner.tinyStudy(data, "softmax-tc,softmax-ec", 2, 2);
   }
 
   static String[] args(String... head) {

@@ -24,29 +24,7 @@ class StudyDeviceTest {
   @TempDir Path tmp;
 
   private List<String> grid(Path data) {
-    return List.of(
-        "--dataset",
-        "idx:" + data,
-        "--routers",
-        "softmax-ec",
-        "--seeds",
-        "1",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "32",
-        "--validation-size",
-        "32",
-        "--width",
-        "16",
-        "--depth",
-        "2",
-        "--heads",
-        "2",
-        "--mlp-dim",
-        "32",
-        "--experts",
-        "4");
+    return CliRunner.tinyStudy(data, "softmax-ec", 1, 1);
   }
 
   private Path data() throws Exception {

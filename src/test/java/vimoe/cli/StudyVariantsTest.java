@@ -31,34 +31,8 @@ class StudyVariantsTest {
 
   static List<String> args(String... head) {
     List<String> a = new ArrayList<>(List.of(head));
-    a.addAll(
-        List.of(
-            "--dataset",
-            "idx:" + data,
-            "--routers",
-            "softmax-tc,sigmoid-tc",
-            "--variant",
-            VARIANT,
-            "--compare",
-            "tc-bias>softmax-tc",
-            "--seeds",
-            "2",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "32",
-            "--validation-size",
-            "32",
-            "--width",
-            "16",
-            "--depth",
-            "2",
-            "--heads",
-            "2",
-            "--mlp-dim",
-            "32",
-            "--experts",
-            "4"));
+    a.addAll(CliRunner.tinyStudy(data, "softmax-tc,sigmoid-tc", 2, 1));
+    a.addAll(List.of("--variant", VARIANT, "--compare", "tc-bias>softmax-tc"));
     return a;
   }
 
