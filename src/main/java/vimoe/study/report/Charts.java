@@ -398,7 +398,7 @@ public final class Charts {
     renderer.setCapLength(8);
     renderer.setDefaultShape(new Ellipse2D.Double(-5, -5, 10, 10));
     renderer.setAutoPopulateSeriesShape(false);
-    labelPoints(renderer, x.length);
+    labelPoints(renderer, x, y, span(y, lo, hi));
     plot.setRenderer(renderer);
     style(chart);
     NumberAxis xAxis = (NumberAxis) plot.getDomainAxis(), yAxis = (NumberAxis) plot.getRangeAxis();
@@ -412,19 +412,55 @@ public final class Charts {
     return png(chart, WIDTH, HEIGHT);
   }
 
-  /** Names each point beside it when there are at most 16 points. */
-  private static void labelPoints(XYLineAndShapeRenderer renderer, int points) {
-    if (points <= 16) {
-      renderer.setDefaultItemLabelGenerator((d, s, item) -> d.getSeriesKey(s).toString());
-      renderer.setDefaultItemLabelsVisible(true);
-      renderer.setDefaultItemLabelFont(new Font(FONT, Font.PLAIN, 12));
-      renderer.setDefaultItemLabelPaint(TEXT);
-      renderer.setDefaultPositiveItemLabelPosition(
-          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
-      renderer.setDefaultNegativeItemLabelPosition(
-          new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
-      renderer.setItemLabelAnchorOffset(4);
+  /** Names each point beside it where {@link #namesFit}; the legend names them otherwise. */
+  private static void labelPoints(
+      XYLineAndShapeRenderer renderer, double[] x, double[] y, double ySpan) {
+    if (!namesFit(x, y, ySpan)) {
+      return;
     }
+    renderer.setDefaultItemLabelGenerator((d, s, item) -> d.getSeriesKey(s).toString());
+    renderer.setDefaultItemLabelsVisible(true);
+    renderer.setDefaultItemLabelFont(new Font(FONT, Font.PLAIN, 12));
+    renderer.setDefaultItemLabelPaint(TEXT);
+    renderer.setDefaultPositiveItemLabelPosition(
+        new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+    renderer.setDefaultNegativeItemLabelPosition(
+        new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+    renderer.setItemLabelAnchorOffset(4);
+  }
+
+  /**
+   * Whether the points can be named beside them: at most 16, and no two closer than a name's width
+   * in x (16% of the x span) and a line's height in y (5% of {@code ySpan}), as overlapping names
+   * cannot be read.
+   */
+  static boolean namesFit(double[] x, double[] y, double ySpan) {
+    if (x.length > 16) {
+      return false;
+    }
+    double xSpan = span(x);
+    for (int i = 0; i < x.length; i++) {
+      for (int j = i + 1; j < x.length; j++) {
+        if (Math.abs(x[i] - x[j]) < 0.16 * xSpan && Math.abs(y[i] - y[j]) < 0.05 * ySpan) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The range max - min of the finite values (0 without two). */
+  private static double span(double[]... values) {
+    double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+    for (double[] v : values) {
+      for (double d : v) {
+        if (Double.isFinite(d)) {
+          lo = Math.min(lo, d);
+          hi = Math.max(hi, d);
+        }
+      }
+    }
+    return hi > lo ? hi - lo : 0;
   }
 
   /**
@@ -487,7 +523,7 @@ public final class Charts {
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
     renderer.setDefaultShape(new Ellipse2D.Double(-5, -5, 10, 10));
     renderer.setAutoPopulateSeriesShape(false);
-    labelPoints(renderer, x.length);
+    labelPoints(renderer, x, y, span(y));
     plot.setRenderer(renderer);
     style(chart);
     NumberAxis xAxis = (NumberAxis) plot.getDomainAxis(), yAxis = (NumberAxis) plot.getRangeAxis();

@@ -222,6 +222,21 @@ class ChartsTest {
   }
 
   @Test
+  void pointsAreNamedBesideThemOnlyWhereTheNamesCannotOverlap() {
+    // the quick study's accuracy against speed: four routers within 0.01 of each other in speed
+    // (x spans 0.14) and 1 point in accuracy (y spans 40 points with the whiskers)
+    double[] x = {1.0, 0.878, 0.886, 0.887, 0.863}, y = {65.6, 65.6, 65.0, 65.1, 62.9};
+    assertEquals(false, Charts.namesFit(x, y, 40));
+    // the same routers spread out: every name has its own place
+    double[] apart = {1.0, 0.60, 0.70, 0.80, 0.90};
+    assertTrue(Charts.namesFit(apart, y, 40));
+    // close in speed but far apart in accuracy: names stack without touching
+    assertTrue(Charts.namesFit(new double[] {0.9, 0.9}, new double[] {60, 70}, 20));
+    // more than 16 points are never named
+    assertEquals(false, Charts.namesFit(new double[17], new double[17], 1));
+  }
+
+  @Test
   void labelsOfAChartShareTheirDecimals() {
     assertEquals(1, Charts.decimals(88.7));
     assertEquals(0, Charts.decimals(691));
