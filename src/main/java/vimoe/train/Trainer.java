@@ -336,6 +336,7 @@ public final class Trainer {
     }
     optimizer.step(lr, clipNorm, manager);
     model.moeLayers().forEach(MoeLayer::updateSelectionBias);
+    model.moeLayers().forEach(MoeLayer::updateL1Weight);
     return new NDList(total.stopGradient(), correct);
   }
 
