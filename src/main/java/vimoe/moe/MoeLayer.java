@@ -57,6 +57,8 @@ public final class MoeLayer extends AbstractBlock {
   private final Parameter l1Weight;
   private NDArray lastRequests;
   private NDArray lastActiveGates;
+  private NDArray trainActiveGates;
+  private NDManager stateManager;
   private RoutingPlan lastPlan;
   private RoutingMetrics lastMetrics;
   private NDManager kept;
@@ -135,12 +137,40 @@ public final class MoeLayer extends AbstractBlock {
     NDArray sign = lastActiveGates.sub(target).sign();
     NDArray factor = sign.mul(Math.log(spec.get(RouterOptions.L1_ADAPT_RATE))).exp();
     lambda.muli(factor.toType(lambda.getDataType(), false));
+    if (stateManager == null) {
+      stateManager = NDManager.newBaseManager(lambda.getDevice());
+    }
+    NDArray previous = trainActiveGates;
+    trainActiveGates = lastActiveGates.stopGradient(); // a detached alias the step cannot close
+    ai.djl.ndarray.NDScope.unregister(trainActiveGates);
+    trainActiveGates.attach(stateManager);
+    if (previous != null) {
+      previous.close();
+    }
     lastActiveGates = null;
   }
 
   /** Lambda, the current weight of the L1 penalty (ReLU routing), or NaN for other routers. */
   public double l1Weight() {
     return l1Weight == null ? Double.NaN : l1Weight.getArray().getFloat();
+  }
+
+  /**
+   * The state this layer's router adapts as it trains, read to the host: for ReLU routing {@code
+   * l1_weight} (lambda) and {@code positive_gates_per_token} (E times the fraction of positive
+   * gates in the last training step, before capacity: where the L1 weight steers it, toward K); an
+   * empty map for the other routers.
+   */
+  public synchronized java.util.Map<String, Double> adaptiveState() {
+    if (l1Weight == null) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("l1_weight", l1Weight());
+    m.put(
+        "positive_gates_per_token",
+        trainActiveGates == null ? Double.NaN : trainActiveGates.getFloat() * experts);
+    return m;
   }
 
   /**
