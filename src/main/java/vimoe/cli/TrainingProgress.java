@@ -73,6 +73,15 @@ final class TrainingProgress implements Trainer.Listener, AutoCloseable {
             s.validationAccuracy(),
             s.imagesPerSecond(),
             s.seconds());
+    for (int l = 0; l < s.routingState().size(); l++) {
+      var state = s.routingState().get(l);
+      if (!state.isEmpty()) { // ReLU routing: where its adaptive L1 weight has steered the gates
+        line +=
+            String.format(
+                "%n  MoE layer %d: L1 weight %.3g, positive gates per token %.2f (last step)",
+                l + 1, state.get("l1_weight"), state.get("positive_gates_per_token"));
+      }
+    }
     if (bar != null) {
       bar.pause();
       out.println();

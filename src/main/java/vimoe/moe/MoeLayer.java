@@ -54,7 +54,11 @@ public final class MoeLayer extends AbstractBlock {
   private final RecurrentRouter recurrent;
   private final RouterGru ownGru;
   private final Parameter selectionBias;
+  private final Parameter l1Weight;
   private NDArray lastRequests;
+  private NDArray lastActiveGates;
+  private NDArray trainActiveGates;
+  private NDManager stateManager;
   private RoutingPlan lastPlan;
   private RoutingMetrics lastMetrics;
   private NDManager kept;
@@ -100,6 +104,73 @@ public final class MoeLayer extends AbstractBlock {
                     .optShape(new Shape(experts))
                     .build())
             : null;
+    l1Weight =
+        Routers.info(spec.router()).options().contains(RouterOptions.L1_INITIAL_WEIGHT.name())
+            ? addParameter(
+                Parameter.builder()
+                    .setName("l1_weight")
+                    .setType(Parameter.Type.OTHER)
+                    .optRequiresGrad(false)
+                    .optInitializer(
+                        new ConstantInitializer(
+                            spec.get(RouterOptions.L1_INITIAL_WEIGHT).floatValue()))
+                    .optShape(new Shape(1))
+                    .build())
+            : null;
+  }
+
+  /**
+   * ReMoE's adaptive L1 weight (arXiv 2412.14711, eq. 11): after an optimizer step, lambda <-
+   * lambda * alpha^sign(target sparsity - sparsity), the target 1 - K/E and the sparsity the
+   * fraction of zero gates of this layer in the last training forward pass: a layer whose tokens
+   * activate more than K experts on average is pushed harder toward zero gates. Lambda (1) is a
+   * parameter without gradient, saved in checkpoints, updated on its device (no read to the host).
+   * Does nothing for a router without the L1 penalty.
+   */
+  public synchronized void updateL1Weight() {
+    if (l1Weight == null || lastActiveGates == null) {
+      return;
+    }
+    NDArray lambda = l1Weight.getArray();
+    double target = (double) spec.k() / experts; // active fraction at sparsity 1 - K/E
+    // sign(target sparsity - sparsity) = sign(active fraction - K/E)
+    NDArray sign = lastActiveGates.sub(target).sign();
+    NDArray factor = sign.mul(Math.log(spec.get(RouterOptions.L1_ADAPT_RATE))).exp();
+    lambda.muli(factor.toType(lambda.getDataType(), false));
+    if (stateManager == null) {
+      stateManager = NDManager.newBaseManager(lambda.getDevice());
+    }
+    NDArray previous = trainActiveGates;
+    trainActiveGates = lastActiveGates.stopGradient(); // a detached alias the step cannot close
+    ai.djl.ndarray.NDScope.unregister(trainActiveGates);
+    trainActiveGates.attach(stateManager);
+    if (previous != null) {
+      previous.close();
+    }
+    lastActiveGates = null;
+  }
+
+  /** Lambda, the current weight of the L1 penalty (ReLU routing), or NaN for other routers. */
+  public double l1Weight() {
+    return l1Weight == null ? Double.NaN : l1Weight.getArray().getFloat();
+  }
+
+  /**
+   * The state this layer's router adapts as it trains, read to the host: for ReLU routing {@code
+   * l1_weight} (lambda) and {@code positive_gates_per_token} (E times the fraction of positive
+   * gates in the last training step, before capacity: where the L1 weight steers it, toward K); an
+   * empty map for the other routers.
+   */
+  public synchronized java.util.Map<String, Double> adaptiveState() {
+    if (l1Weight == null) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("l1_weight", l1Weight());
+    m.put(
+        "positive_gates_per_token",
+        trainActiveGates == null ? Double.NaN : trainActiveGates.getFloat() * experts);
+    return m;
   }
 
   /**
@@ -201,10 +272,18 @@ public final class MoeLayer extends AbstractBlock {
     if (selectionBias != null) {
       logits = logits.withBias(ps.getValue(selectionBias, x.getDevice(), training));
     }
+    if (l1Weight != null) {
+      logits = logits.withL1Weight(ps.getValue(l1Weight, x.getDevice(), training));
+    }
     RoutingPlan plan = router.route(logits);
     if (training && selectionBias != null) {
       synchronized (this) {
         lastRequests = plan.expertRequests();
+      }
+    }
+    if (training && l1Weight != null) {
+      synchronized (this) {
+        lastActiveGates = plan.activeGateFraction();
       }
     }
     NDArray expertOutputs = expertBlock.forward(ps, new NDList(plan.dispatch(x)), training).head();

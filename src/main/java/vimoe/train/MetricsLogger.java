@@ -58,6 +58,13 @@ public final class MetricsLogger implements Trainer.Listener {
     m.put("train_images_per_second", s.imagesPerSecond());
     m.put("epoch_seconds", s.seconds());
     m.put("routing", Evaluation.routingByBlock(moeBlocks, s.routing()));
+    if (s.routingState().stream().anyMatch(state -> !state.isEmpty())) {
+      Map<String, Object> state = new LinkedHashMap<>();
+      for (int l = 0; l < s.routingState().size(); l++) {
+        state.put("block" + moeBlocks.get(l), s.routingState().get(l));
+      }
+      m.put("routing_state", state);
+    }
     return m;
   }
 }

@@ -97,6 +97,9 @@ public final class Trainer {
    * @param imagesPerSecond training throughput of this epoch
    * @param seconds wall time of this epoch's training steps
    * @param routing per MoE layer, its training metrics averaged over the epoch's log steps
+   * @param routingState per MoE layer, the state a router adapts as it trains ({@link
+   *     MoeLayer#adaptiveState()}: ReLU routing's L1 weight and positive gates per token), empty
+   *     maps for the other routers
    */
   public record EpochSummary(
       int epoch,
@@ -106,7 +109,31 @@ public final class Trainer {
       double validationAccuracy,
       double imagesPerSecond,
       double seconds,
-      List<RoutingMetrics> routing) {}
+      List<RoutingMetrics> routing,
+      List<java.util.Map<String, Double>> routingState) {
+
+    /** A summary without adaptive routing state. */
+    public EpochSummary(
+        int epoch,
+        int step,
+        double trainLoss,
+        double trainAccuracy,
+        double validationAccuracy,
+        double imagesPerSecond,
+        double seconds,
+        List<RoutingMetrics> routing) {
+      this(
+          epoch,
+          step,
+          trainLoss,
+          trainAccuracy,
+          validationAccuracy,
+          imagesPerSecond,
+          seconds,
+          routing,
+          List.of());
+    }
+  }
 
   /**
    * Creates a trainer.
@@ -248,7 +275,8 @@ public final class Trainer {
         validationAccuracy(manager),
         perEpoch * batch / seconds,
         seconds,
-        meter.epochRouting());
+        meter.epochRouting(),
+        model.moeLayers().stream().map(MoeLayer::adaptiveState).toList());
   }
 
   private double validationAccuracy(NDManager manager) {
@@ -336,6 +364,7 @@ public final class Trainer {
     }
     optimizer.step(lr, clipNorm, manager);
     model.moeLayers().forEach(MoeLayer::updateSelectionBias);
+    model.moeLayers().forEach(MoeLayer::updateL1Weight);
     return new NDList(total.stopGradient(), correct);
   }
 

@@ -55,6 +55,28 @@ public final class AuxLosses {
   }
 
   /**
+   * ReMoE's load-balanced L1 penalty on ReLU gates (arXiv 2412.14711, eq. 10) for one layer, before
+   * its weight lambda: {@code L = (1/T) sum_t sum_e f_e G[t,e]} with {@code f_e = E/(K T) sum_t
+   * 1[G[t,e] > 0]}, over all T = G*S tokens of the batch. The counts f_e carry no gradient: experts
+   * that many tokens activate are pushed toward zero harder. It is Switch's balancing loss with the
+   * gates as probabilities and the active pairs as counts, as the authors compute it. Unlike the
+   * other losses here it is over the whole batch, not averaged over groups, as in ReMoE.
+   *
+   * @param gates ReLU gates G, (G, S, E), non-negative
+   * @param k K, the target of active experts per token
+   * @return a scalar
+   */
+  public static NDArray reluL1(NDArray gates, int k) {
+    Shape shape = gates.getShape();
+    long experts = shape.get(2);
+    double tokens = (double) shape.get(0) * shape.get(1);
+    NDArray active = gates.stopGradient().gt(constant(gates, 0)).toType(gates.getDataType(), false);
+    NDArray count = active.sum(new int[] {0, 1}); // (E), no gradient
+    NDArray load = gates.sum(new int[] {0, 1}); // (E)
+    return load.mul(count).sum().mul(constant(gates, experts / (k * tokens * tokens)));
+  }
+
+  /**
    * Router z-loss (ST-MoE, arXiv 2202.08906): {@code mean_s (logsumexp_e L[s,e])^2}.
    *
    * @param clean L, (G, S, E)

@@ -11,17 +11,25 @@ import ai.djl.ndarray.NDArray;
  * @param noiseStd sigma; the noise added was (sigma / E) * N(0, 1)
  * @param bias a per-expert bias (E) added to the score for selection only (auxiliary-loss-free
  *     balancing), or {@code null}
+ * @param l1Weight lambda (1), the weight of ReLU routing's L1 penalty on the gates, or {@code null}
+ *     for none
  */
-public record RouterLogits(NDArray clean, NDArray noisy, double noiseStd, NDArray bias) {
+public record RouterLogits(
+    NDArray clean, NDArray noisy, double noiseStd, NDArray bias, NDArray l1Weight) {
 
-  /** Logits without a selection bias. */
+  /** Logits without a selection bias or an L1 weight. */
   public RouterLogits(NDArray clean, NDArray noisy, double noiseStd) {
-    this(clean, noisy, noiseStd, null);
+    this(clean, noisy, noiseStd, null, null);
   }
 
   /** These logits with a per-expert selection bias (E). */
   public RouterLogits withBias(NDArray value) {
-    return new RouterLogits(clean, noisy, noiseStd, value);
+    return new RouterLogits(clean, noisy, noiseStd, value, l1Weight);
+  }
+
+  /** These logits with lambda (1), the weight of ReLU routing's L1 penalty. */
+  public RouterLogits withL1Weight(NDArray value) {
+    return new RouterLogits(clean, noisy, noiseStd, bias, value);
   }
 
   /** Logits without noise, as in inference and in {@code route}. */

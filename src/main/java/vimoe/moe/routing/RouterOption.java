@@ -78,7 +78,8 @@ public final class RouterOption<T> {
 
   /**
    * This option, but a router it does not apply to refuses any value other than the common default,
-   * with the message {@code refusal(router, value)}.
+   * with the message {@code refusal(router, value)}; a {@code null} message lets that router ignore
+   * the value instead.
    */
   public RouterOption<T> refusedElsewhere(BiFunction<String, T, String> message) {
     return new RouterOption<>(name, type, common, valid, rule, description, appliesTo, message);
@@ -161,7 +162,10 @@ public final class RouterOption<T> {
       throw new IllegalArgumentException(name + " " + rule + ", got " + value);
     }
     if (refusal != null && !isCommon(value) && !appliesTo(router)) {
-      throw new IllegalArgumentException(refusal.apply(router.name(), value));
+      String message = refusal.apply(router.name(), value);
+      if (message != null) {
+        throw new IllegalArgumentException(message);
+      }
     }
   }
 

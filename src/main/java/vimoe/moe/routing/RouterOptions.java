@@ -24,6 +24,20 @@ public final class RouterOptions {
     return r.family() == Family.TOKEN_CHOICE;
   }
 
+  /**
+   * Whether a router is Token Choice with a top-K request per token, served in a priority order
+   * (every Token Choice router but ReLU routing, whose tokens request every positive gate and whose
+   * experts keep their largest).
+   */
+  private static boolean topKTokenChoice(RouterInfo r) {
+    return r.rule() == SelectionRules.TOKEN_CHOICE;
+  }
+
+  /** Whether a router has ReLU gates (ReMoE), which the adaptive L1 penalty applies to. */
+  private static boolean relu(RouterInfo r) {
+    return r.score() == ReluScore.INSTANCE;
+  }
+
   /** K, experts per token. */
   public static final RouterOption<Integer> K =
       RouterOption.of(
@@ -77,13 +91,21 @@ public final class RouterOptions {
   /** Batch Priority Routing (descending top score first). */
   public static final RouterOption<Boolean> BATCH_PRIORITY =
       RouterOption.of(
-          "batch_priority",
-          BOOLEAN,
-          true,
-          RouterOption.any(),
-          "must be true or false",
-          "Batch Priority Routing: tokens with the largest top score first",
-          RouterOptions::tokenChoice);
+              "batch_priority",
+              BOOLEAN,
+              true,
+              RouterOption.any(),
+              "must be true or false",
+              "Batch Priority Routing: tokens with the largest top score first",
+              RouterOptions::topKTokenChoice)
+          .refusedElsewhere(
+              (router, v) ->
+                  relu(Routers.info(router))
+                      ? "batch_priority does not apply to "
+                          + router
+                          + ": each expert keeps its largest gates whatever the token order;"
+                          + " leave it at true"
+                      : null);
 
   /** Renormalise each token's granted gates to sum to 1. */
   public static final RouterOption<Boolean> NORMALIZE_GATES =
@@ -94,9 +116,15 @@ public final class RouterOptions {
               RouterOption.any(),
               "must be true or false",
               "renormalise each token's granted gates to sum to 1",
-              RouterOptions::tokenChoice)
+              RouterOptions::topKTokenChoice)
           .refusedElsewhere(
-              (router, v) -> "normalize_gates applies to Token Choice routers only, not " + router);
+              (router, v) ->
+                  relu(Routers.info(router))
+                      ? "normalize_gates does not apply to "
+                          + router
+                          + ": ReMoE's combine weights are the ReLU gates, not renormalised;"
+                          + " use false"
+                      : "normalize_gates applies to Token Choice routers only, not " + router);
 
   /** Sigma of the training noise (sigma / E) * N(0, 1) on the logits. */
   public static final RouterOption<Double> NOISE_STD =
@@ -222,12 +250,48 @@ public final class RouterOptions {
               RouterOption.nonNegative(),
               "must be >= 0",
               "auxiliary-loss-free balancing: step of the per-expert selection bias (0: off)",
-              r -> tokenChoice(r) && r.score() != null && !r.score().computed())
+              r -> topKTokenChoice(r) && !r.score().computed())
           .refusedElsewhere(
               (router, v) ->
                   "bias_update_rate applies to Token Choice routers with pointwise scores"
                       + " (softmax-tc, sigmoid-tc), not "
                       + router)
+          .omittedAtDefault();
+
+  /**
+   * ReMoE's adaptive L1 penalty (arXiv 2412.14711, eq. 10-11): its initial weight lambda_0. The
+   * weight is a per-layer buffer, multiplied after each optimizer step by {@link #L1_ADAPT_RATE} to
+   * the power sign(target sparsity - sparsity), saved in checkpoints.
+   */
+  public static final RouterOption<Double> L1_INITIAL_WEIGHT =
+      RouterOption.of(
+              "l1_initial_weight",
+              NUMBER,
+              1e-8,
+              RouterOption.positive(),
+              "must be > 0",
+              "ReLU routing: initial weight lambda_0 of the adaptive L1 penalty on the gates",
+              RouterOptions::relu)
+          .refusedElsewhere(
+              (router, v) ->
+                  "l1_initial_weight applies to ReLU routing (relu-tc) only, not " + router)
+          .omittedAtDefault();
+
+  /**
+   * ReMoE's adaptive L1 penalty: alpha, the factor by which lambda moves after each optimizer step
+   * (up when the gates are denser than 1 - K/E zeros, down when sparser); 1 keeps it constant.
+   */
+  public static final RouterOption<Double> L1_ADAPT_RATE =
+      RouterOption.of(
+              "l1_adapt_rate",
+              NUMBER,
+              1.2,
+              v -> Double.isFinite(v) && v >= 1,
+              "must be >= 1",
+              "ReLU routing: factor alpha of lambda's update after each optimizer step",
+              RouterOptions::relu)
+          .refusedElsewhere(
+              (router, v) -> "l1_adapt_rate applies to ReLU routing (relu-tc) only, not " + router)
           .omittedAtDefault();
 
   /** Whether a router selects sparse slots (Token Choice or Expert Choice). */
@@ -296,6 +360,8 @@ public final class RouterOptions {
           OT_LEARNING_RATE,
           SLOTS,
           BIAS_UPDATE_RATE,
+          L1_INITIAL_WEIGHT,
+          L1_ADAPT_RATE,
           SHARED_EXPERTS,
           RECURRENT_ROUTER);
 

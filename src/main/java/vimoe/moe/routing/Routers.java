@@ -75,6 +75,13 @@ public final class Routers {
         "top-C tokens per expert by sigmoid gates",
         "DeepSeek-V3 gates (arXiv 2412.19437) under Expert Choice",
         Map.of());
+    sparse(
+        "relu-tc",
+        ReluScore.INSTANCE,
+        SelectionRules.POSITIVE_CHOICE,
+        "every expert with a positive ReLU gate, each expert its top C; adaptive L1 toward K",
+        "ReMoE, Wang et al. 2025 (arXiv 2412.14711)",
+        Map.of());
     INFO.put(
         "soft",
         new RouterInfo(

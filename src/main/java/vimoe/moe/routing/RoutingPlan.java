@@ -51,6 +51,15 @@ public sealed interface RoutingPlan permits SparsePlan, SoftPlan {
   }
 
   /**
+   * The fraction of (token, expert) pairs whose gate is positive, over all groups, a scalar on the
+   * device; {@code null} unless the router weighs an adaptive L1 penalty (ReLU routing), whose
+   * weight it steers.
+   */
+  default NDArray activeGateFraction() {
+    return null;
+  }
+
+  /**
    * The routing metrics of docs/routing.md, averaged over the groups. They are reduced on the
    * plan's device and read back here, so call this only when they are wanted (it waits for the
    * device).

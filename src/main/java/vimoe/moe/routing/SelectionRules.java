@@ -13,4 +13,10 @@ public final class SelectionRules {
 
   /** Expert Choice. */
   public static final SelectionRule EXPERT_CHOICE = new ExpertChoice();
+
+  /**
+   * Token Choice of every positive score, each expert capped at its top C (ReMoE, arXiv
+   * 2412.14711).
+   */
+  public static final SelectionRule POSITIVE_CHOICE = new PositiveChoice();
 }

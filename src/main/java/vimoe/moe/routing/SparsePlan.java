@@ -38,6 +38,7 @@ public final class SparsePlan implements RoutingPlan {
   private final NDArray tokenPosition;
   private final NDArray weights;
   private final boolean byExpert;
+  private NDArray activeGates;
   private final NDArray auxLoss;
   private NDArray gates;
   private NDArray keptSlotToken;
@@ -116,6 +117,16 @@ public final class SparsePlan implements RoutingPlan {
   @Override
   public NDArray expertRequests() {
     return requests;
+  }
+
+  /** Keeps the fraction of positive gates for {@link #activeGateFraction()}. */
+  void setActiveGateFraction(NDArray fraction) {
+    activeGates = fraction;
+  }
+
+  @Override
+  public NDArray activeGateFraction() {
+    return activeGates;
   }
 
   @Override

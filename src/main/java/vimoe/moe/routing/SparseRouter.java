@@ -73,6 +73,14 @@ final class SparseRouter implements Router {
     if (bias != null) {
       plan.countRequests(chosen.tokenExpert());
     }
+    if (logits.l1Weight() != null) {
+      plan.setActiveGateFraction(
+          gates
+              .stopGradient()
+              .gt(Scalars.constant(gates, 0))
+              .toType(DataType.FLOAT32, false)
+              .mean());
+    }
     return plan;
   }
 
@@ -140,6 +148,10 @@ final class SparseRouter implements Router {
     }
     if (spec.zLossWeight() > 0) {
       loss = plus(loss, Scalars.mul(AuxLosses.zLoss(logits.clean()), spec.zLossWeight()));
+    }
+    if (logits.l1Weight() != null) { // ReMoE: lambda * L1, lambda steered outside (no gradient)
+      NDArray lambda = logits.l1Weight().stopGradient().toType(gates.getDataType(), false);
+      loss = plus(loss, AuxLosses.reluL1(gates, rule.k(spec)).mul(lambda.reshape()));
     }
     return loss != null
         ? loss

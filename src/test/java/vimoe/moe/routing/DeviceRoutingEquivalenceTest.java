@@ -67,6 +67,14 @@ class DeviceRoutingEquivalenceTest {
     return Arbitraries.of(sparse().map(RouterInfo::rule).distinct().toList());
   }
 
+  /**
+   * Whether a router serves its requests in a priority order that batch_priority sets (top-K Token
+   * Choice); the others refuse batch_priority = false or ignore it.
+   */
+  static boolean ordered(String router) {
+    return Routers.info(router).options().contains(RouterOptions.BATCH_PRIORITY.name());
+  }
+
   /** The registry's sparse routers (those with a score and a selection rule). */
   static java.util.stream.Stream<RouterInfo> sparse() {
     return Routers.all().stream().filter(i -> i.score() != null && i.rule() != null);
@@ -100,7 +108,7 @@ class DeviceRoutingEquivalenceTest {
         RouterSpec.of(router).toBuilder()
             .optK(k)
             .optCapacityFactor(FACTORS[rnd.nextInt(4)])
-            .optBatchPriority(rnd.nextBoolean())
+            .optBatchPriority(rnd.nextBoolean() || !ordered(router))
             .build();
     int capacity = vimoe.moe.routing.Capacity.of(tokens, experts, spec);
     String what =
@@ -332,7 +340,7 @@ class DeviceRoutingEquivalenceTest {
           RouterSpec.of(router).toBuilder()
               .optK(k)
               .optCapacityFactor(FACTORS[rnd.nextInt(4)])
-              .optBatchPriority(!tokenChoice || rnd.nextBoolean())
+              .optBatchPriority(!ordered(router) || rnd.nextBoolean())
               .build();
       boolean integers = ties && rnd.nextInt(4) == 0;
       double[][][] l = new double[groups][tokens][experts];

@@ -40,7 +40,7 @@ class RouterPropertiesTest {
   Arbitrary<String> tokenChoiceRouters() {
     return Arbitraries.of(
         DeviceRoutingEquivalenceTest.sparse()
-            .filter(i -> i.family() == Family.TOKEN_CHOICE)
+            .filter(i -> i.rule() == SelectionRules.TOKEN_CHOICE) // top-K requests
             .map(RouterInfo::name)
             .toList());
   }
@@ -221,11 +221,14 @@ class RouterPropertiesTest {
         }
         double[][] score = kind.computed() ? group(deviceScore, g, tokens, experts) : gates;
         boolean positiveOnly = kind.positiveOnly();
+        RouterInfo info = Routers.info(router);
         int[][] expected =
-            c.spec.family() == Family.TOKEN_CHOICE
-                ? referenceTokenChoice(
-                    score, positiveOnly, c.spec.k(), capacity, c.spec.batchPriority())
-                : referenceExpertChoice(score, positiveOnly, capacity);
+            info.rule() == SelectionRules.POSITIVE_CHOICE // every positive entry asks, top C kept
+                ? referenceExpertChoice(score, true, capacity)
+                : c.spec.family() == Family.TOKEN_CHOICE
+                    ? referenceTokenChoice(
+                        score, positiveOnly, c.spec.k(), capacity, c.spec.batchPriority())
+                    : referenceExpertChoice(score, positiveOnly, capacity);
         assertArrayEquals(expected, slotsByExpert(dsp[g]), c + ": group " + g);
       }
     }
@@ -522,7 +525,7 @@ class RouterPropertiesTest {
       boolean tokenChoice = Routers.info(router).family() == Family.TOKEN_CHOICE;
       int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
       double cf = FACTORS[rnd.nextInt(FACTORS.length)];
-      boolean batchPriority = !tokenChoice || rnd.nextBoolean();
+      boolean batchPriority = !DeviceRoutingEquivalenceTest.ordered(router) || rnd.nextBoolean();
       RouterSpec spec =
           RouterSpec.of(router).toBuilder()
               .optK(k)
