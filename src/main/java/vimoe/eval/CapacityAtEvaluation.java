@@ -60,6 +60,6 @@ public final class CapacityAtEvaluation {
 
   /** Whether a router's capacity can be changed after training (the sparse routers). */
   public static boolean applies(Family family) {
-    return family == Family.TOKEN_CHOICE || family == Family.EXPERT_CHOICE;
+    return family.sparse();
   }
 }

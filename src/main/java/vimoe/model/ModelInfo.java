@@ -101,7 +101,7 @@ public record ModelInfo(
 
     double slotsPerToken =
         switch (s.family) {
-          case TOKEN_CHOICE -> config.router().k();
+          case TOKEN_CHOICE, GLOBAL_CHOICE -> config.router().k();
           case EXPERT_CHOICE, SOFT -> (double) config.experts() * s.c / s.s;
           case DENSE -> config.experts();
         };
@@ -139,7 +139,7 @@ public record ModelInfo(
     parts.put("router", Math.round(s.moeBlocks * routerPerGroup * perImage));
     double entries =
         switch (s.family) {
-          case TOKEN_CHOICE -> Math.min((long) s.s * config.router().k(), slots);
+          case TOKEN_CHOICE, GLOBAL_CHOICE -> Math.min((long) s.s * config.router().k(), slots);
           case EXPERT_CHOICE -> slots;
           case SOFT ->
               2.0 * s.s * slots; // dispatch (E*C x S) @ (S x D) and combine (S x E*C) @ (E*C x D)

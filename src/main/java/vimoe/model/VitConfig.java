@@ -108,7 +108,7 @@ public record VitConfig(
               + MAX_GROUP_TOKENS
               + "; use fewer --group-images, a larger --patch-size or a smaller --image-size");
     }
-    if (router.family() == Family.TOKEN_CHOICE && router.k() > experts) {
+    if (router.family().takesK() && router.k() > experts) {
       throw new IllegalArgumentException(
           "k = " + router.k() + " exceeds the number of experts E = " + experts);
     }

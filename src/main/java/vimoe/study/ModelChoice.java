@@ -89,7 +89,7 @@ public record ModelChoice(
   private RouterSpec equalCompute(RouterSpec.Builder b, Family family, GridPoint point) {
     int kk = point.intOr("k", k == null ? 1 : k);
     double cf = point.doubleOr("capacity_factor", capacityFactor == null ? 1.0 : capacityFactor);
-    if (family == Family.TOKEN_CHOICE) {
+    if (family.takesK()) {
       b.optK(kk).optCapacityFactor(cf);
     } else {
       b.optCapacityFactor(cf * kk);

@@ -165,9 +165,7 @@ class SharedExpertsTest {
   void refusedWhereTheyDoNotApply(String router) {
     var e = assertThrows(IllegalArgumentException.class, () -> spec(router, 1));
     assertEquals(
-        "shared_experts applies to Token Choice and Expert Choice routers only, not "
-            + router
-            + "; use 0",
+        "shared_experts applies to routers with sparse slots only, not " + router + "; use 0",
         e.getMessage());
   }
 

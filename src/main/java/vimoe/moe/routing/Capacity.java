@@ -13,8 +13,9 @@ public final class Capacity {
   private Capacity() {}
 
   /**
-   * Slots per expert per group for a router. Expert Choice and Soft MoE use K = 1; Soft MoE takes
-   * its P slots from {@link RouterSpec#slots()} when set.
+   * Slots per expert per group for a router. Families without K ({@link Family#takesK}: Expert
+   * Choice, Soft MoE) use K = 1; Soft MoE takes its P slots from {@link RouterSpec#slots()} when
+   * set.
    *
    * @param tokens S, tokens per group
    * @param experts E
@@ -24,7 +25,7 @@ public final class Capacity {
     if (family == Family.SOFT && spec.slots() != null) {
       return spec.slots();
     }
-    int k = family == Family.TOKEN_CHOICE ? spec.k() : 1;
+    int k = family.takesK() ? spec.k() : 1;
     return formula(
         tokens,
         k,

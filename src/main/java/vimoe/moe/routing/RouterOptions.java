@@ -47,10 +47,10 @@ public final class RouterOptions {
               RouterOption.atLeast(1),
               "must be >= 1",
               "experts per token K",
-              RouterOptions::tokenChoice)
+              r -> r.family().takesK())
           .refusedElsewhere(
               (router, k) ->
-                  "k applies to Token Choice routers only; "
+                  "k applies to Token Choice and Global Choice routers only; "
                       + router
                       + " uses K = 1, got k = "
                       + k);
@@ -294,9 +294,9 @@ public final class RouterOptions {
               (router, v) -> "l1_adapt_rate applies to ReLU routing (relu-tc) only, not " + router)
           .omittedAtDefault();
 
-  /** Whether a router selects sparse slots (Token Choice or Expert Choice). */
+  /** Whether a router selects sparse slots ({@link Family#sparse}). */
   private static boolean sparse(RouterInfo r) {
-    return r.family() == Family.TOKEN_CHOICE || r.family() == Family.EXPERT_CHOICE;
+    return r.family().sparse();
   }
 
   /**
@@ -315,7 +315,7 @@ public final class RouterOptions {
               RouterOptions::sparse)
           .refusedElsewhere(
               (router, v) ->
-                  "shared_experts applies to Token Choice and Expert Choice routers only, not "
+                  "shared_experts applies to routers with sparse slots only, not "
                       + router
                       + "; use 0")
           .omittedAtDefault();

@@ -82,6 +82,20 @@ public final class Routers {
         "every expert with a positive ReLU gate, each expert its top C; adaptive L1 toward K",
         "ReMoE, Wang et al. 2025 (arXiv 2412.14711)",
         Map.of());
+    sparse(
+        "softmax-gc",
+        SelectionScores.SOFTMAX,
+        SelectionRules.GLOBAL_CHOICE,
+        "the top K*S (token, expert) pairs of a group by softmax gates, each expert its top C",
+        "Expert Race, Yuan et al. 2025 (arXiv 2503.16057)",
+        Map.of());
+    sparse(
+        "sigmoid-gc",
+        SigmoidScore.INSTANCE,
+        SelectionRules.GLOBAL_CHOICE,
+        "the top K*S (token, expert) pairs of a group by sigmoid gates, each expert its top C",
+        "Expert Race (arXiv 2503.16057) with DeepSeek-V3's sigmoid gates",
+        Map.of());
     INFO.put(
         "soft",
         new RouterInfo(

@@ -14,6 +14,9 @@ public final class SelectionRules {
   /** Expert Choice. */
   public static final SelectionRule EXPERT_CHOICE = new ExpertChoice();
 
+  /** Global Choice (Expert Race). */
+  public static final SelectionRule GLOBAL_CHOICE = new GlobalChoice();
+
   /**
    * Token Choice of every positive score, each expert capped at its top C (ReMoE, arXiv
    * 2412.14711).

@@ -100,7 +100,7 @@ class DeviceRoutingEquivalenceTest {
         }
       }
     }
-    boolean tokenChoice = rule.family() == Family.TOKEN_CHOICE;
+    boolean tokenChoice = rule.family().takesK();
     int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
     String router =
         sparse().filter(i -> i.rule() == rule).findFirst().orElseThrow().name(); // its options
@@ -334,7 +334,7 @@ class DeviceRoutingEquivalenceTest {
         boolean ties,
         DataType type) {
       Random rnd = new Random(seed);
-      boolean tokenChoice = Routers.info(router).family() == Family.TOKEN_CHOICE;
+      boolean tokenChoice = Routers.info(router).family().takesK();
       int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
       RouterSpec spec =
           RouterSpec.of(router).toBuilder()

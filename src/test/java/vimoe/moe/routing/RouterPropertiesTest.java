@@ -225,10 +225,12 @@ class RouterPropertiesTest {
         int[][] expected =
             info.rule() == SelectionRules.POSITIVE_CHOICE // every positive entry asks, top C kept
                 ? referenceExpertChoice(score, true, capacity)
-                : c.spec.family() == Family.TOKEN_CHOICE
-                    ? referenceTokenChoice(
-                        score, positiveOnly, c.spec.k(), capacity, c.spec.batchPriority())
-                    : referenceExpertChoice(score, positiveOnly, capacity);
+                : info.rule() == SelectionRules.GLOBAL_CHOICE
+                    ? referenceGlobalChoice(score, positiveOnly, c.spec.k(), capacity)
+                    : c.spec.family() == Family.TOKEN_CHOICE
+                        ? referenceTokenChoice(
+                            score, positiveOnly, c.spec.k(), capacity, c.spec.batchPriority())
+                        : referenceExpertChoice(score, positiveOnly, capacity);
         assertArrayEquals(expected, slotsByExpert(dsp[g]), c + ": group " + g);
       }
     }
@@ -347,7 +349,7 @@ class RouterPropertiesTest {
       RoutingPlan plan = c.route(m);
       double[][][][] dsp = plan.denseDispatch();
       double[][][][] cmb = plan.denseCombine();
-      int k = c.spec.family() == Family.TOKEN_CHOICE ? c.spec.k() : 1;
+      int k = c.spec.family().takesK() ? c.spec.k() : 1;
       double[] perExpert = new double[experts];
       double dropped = 0, underK = 0, fill = 0, expertsPerToken = 0;
       for (int g = 0; g < groups; g++) {
@@ -484,6 +486,40 @@ class RouterPropertiesTest {
     return slots;
   }
 
+  /**
+   * Global Choice written directly: the K*S pairs ranked first over the group (value descending,
+   * ties to the lower s*E + e) win; each expert keeps its first C winners by rank in its column.
+   */
+  private static int[][] referenceGlobalChoice(
+      double[][] score, boolean positiveOnly, int k, int capacity) {
+    int tokens = score.length, experts = score[0].length;
+    double[] flat = new double[tokens * experts];
+    for (int s = 0; s < tokens; s++) {
+      for (int e = 0; e < experts; e++) {
+        flat[s * experts + e] = score[s][e];
+      }
+    }
+    int[] ranking = ranked(flat, positiveOnly);
+    boolean[] won = new boolean[flat.length];
+    for (int i = 0; i < Math.min(k * tokens, ranking.length); i++) {
+      won[ranking[i]] = true;
+    }
+    int[][] slots = emptySlots(experts, capacity);
+    for (int e = 0; e < experts; e++) {
+      double[] column = new double[tokens];
+      for (int s = 0; s < tokens; s++) {
+        column[s] = score[s][e];
+      }
+      int c = 0;
+      for (int s : ranked(column, false)) {
+        if (won[s * experts + e] && c < capacity) {
+          slots[e][c++] = s;
+        }
+      }
+    }
+    return slots;
+  }
+
   /** Indices by descending value, ties to the lower index; only positive values if asked. */
   private static int[] ranked(double[] values, boolean positiveOnly) {
     Integer[] order = indices(values.length);
@@ -522,7 +558,7 @@ class RouterPropertiesTest {
 
     static Case sparse(String router, int groups, int tokens, int experts, long seed) {
       Random rnd = new Random(seed);
-      boolean tokenChoice = Routers.info(router).family() == Family.TOKEN_CHOICE;
+      boolean tokenChoice = Routers.info(router).family().takesK();
       int k = tokenChoice ? 1 + rnd.nextInt(Math.min(experts, 3)) : 1;
       double cf = FACTORS[rnd.nextInt(FACTORS.length)];
       boolean batchPriority = !DeviceRoutingEquivalenceTest.ordered(router) || rnd.nextBoolean();
@@ -552,7 +588,7 @@ class RouterPropertiesTest {
      * CF).
      */
     int expectedCapacity() {
-      int k = spec.family() == Family.EXPERT_CHOICE ? 1 : spec.k();
+      int k = spec.family().takesK() ? spec.k() : 1;
       int c = (int) Math.max(1, Math.ceil(tokens() * k * spec.capacityFactor() / experts()));
       return Math.min(c, tokens() * k);
     }

@@ -82,7 +82,7 @@ class RouterSpecTest {
         "capacity_factor      | -1.0  | softmax-tc   | capacity_factor must be > 0, got -1.0",
         "capacity_factor      | 0     | softmax-ec   | capacity_factor must be > 0, got 0.0",
         "k                    | 0     | softmax-tc   | k must be >= 1, got 0",
-        "k                    | 2     | softmax-ec   | k applies to Token Choice routers only",
+        "k                    | 2     | softmax-ec   | k applies to Token Choice and Global Choice routers only",
         "capacity_multiple_of | 0     | softmax-tc   | capacity_multiple_of must be >= 1, got 0",
         "noise_std            | -0.5  | softmax-tc   | noise_std must be >= 0, got -0.5",
         "noise_std            | 1     | sparse-ot-tc | sparse-ot-tc takes no noise",
