@@ -26,8 +26,16 @@ import java.util.Map;
  * @param spec the router and its options
  * @param logits the logits, row-major
  * @param shape (S, E) for sparse routers, (S, E, C) for Soft MoE
+ * @param selectionBias a per-expert bias b (E) added to the scores for selection only, as
+ *     auxiliary-loss-free balancing keeps it ({@link RouterOptions#BIAS_UPDATE_RATE}), or {@code
+ *     null}: the request's optional {@code "selection_bias"}
  */
-public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
+public record RouteRequest(RouterSpec spec, double[] logits, long[] shape, double[] selectionBias) {
+
+  /** A request without a selection bias. */
+  public RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
+    this(spec, logits, shape, null);
+  }
 
   /** The most numbers the logits of one request may hold (S*E, or S*E*C for Soft MoE). */
   public static final int MAX_LOGITS = 1_000_000;
@@ -70,6 +78,7 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
     String name = null;
     JsonNode options = null;
     Logits logits = null;
+    JsonNode bias = null;
     try (JsonParser p = JSON.createParser(new Limited(in, MAX_REQUEST_BYTES))) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new BadRequest(
@@ -89,11 +98,13 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
           }
           case "options" -> options = p.readValueAsTree();
           case "logits" -> logits = Logits.read(p);
+          case "selection_bias" -> bias = p.readValueAsTree();
           default ->
               throw new BadRequest(
                   "unknown field \""
                       + field
-                      + "\"; a request has \"router\", \"logits\" and \"options\"");
+                      + "\"; a request has \"router\", \"logits\" and \"options\""
+                      + " (and \"selection_bias\" for Token Choice with a pointwise score)");
         }
       }
     } catch (JsonProcessingException e) {
@@ -169,7 +180,39 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
               + " of vimoe route; "
               + "lower capacity_factor or route fewer tokens (MoeLayer has no such limit)");
     }
-    return new RouteRequest(spec, logits.values(), dims);
+    return new RouteRequest(
+        spec, logits.values(), dims, bias == null ? null : selectionBias(bias, spec, dims[1]));
+  }
+
+  /**
+   * The {@code "selection_bias"} of a request: E finite numbers, for the routers that keep such a
+   * bias in training (those {@link RouterOptions#BIAS_UPDATE_RATE} applies to).
+   */
+  private static double[] selectionBias(JsonNode node, RouterSpec spec, long experts) {
+    if (!RouterOptions.BIAS_UPDATE_RATE.appliesTo(Routers.info(spec.router()))) {
+      throw new BadRequest(
+          "selection_bias applies to Token Choice routers with pointwise scores (softmax-tc,"
+              + " sigmoid-tc), not "
+              + spec.router()
+              + "; leave it out");
+    }
+    if (!node.isArray() || node.size() != experts) {
+      throw new BadRequest(
+          "selection_bias must be an array of E = "
+              + experts
+              + " numbers, one per expert (the logits' columns), got "
+              + (node.isArray() ? node.size() + " numbers" : node.getNodeType().toString()));
+    }
+    double[] out = new double[(int) experts];
+    for (int e = 0; e < out.length; e++) {
+      JsonNode v = node.get(e);
+      if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
+        throw new BadRequest(
+            "selection_bias[" + e + "] must be a finite number, got " + v.toString());
+      }
+      out[e] = v.doubleValue();
+    }
+    return out;
   }
 
   /**
@@ -429,7 +472,11 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape) {
     batched[0] = 1;
     System.arraycopy(shape, 0, batched, 1, shape.length);
     var array = manager.create(logits, new Shape(batched)); // (1, S, E) or (1, S, E, C), float64
-    return Routers.create(spec).route(RouterLogits.of(array));
+    RouterLogits in = RouterLogits.of(array);
+    if (selectionBias != null) {
+      in = in.withBias(manager.create(selectionBias)); // float64: added to the scores exactly
+    }
+    return Routers.create(spec).route(in);
   }
 
   /**
