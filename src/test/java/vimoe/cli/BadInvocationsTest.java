@@ -120,7 +120,7 @@ class BadInvocationsTest {
                 c("unknown model variant \"huge\"", "info", "--model", "huge"),
                 c("k must be >= 1", "info", "--router", "softmax-tc", "--k", "0"),
                 c(
-                    "k applies to token choice routers only",
+                    "k applies to token choice and global choice routers only",
                     "info",
                     "--router",
                     "softmax-ec",

@@ -181,7 +181,10 @@ public record RouteRequest(RouterSpec spec, double[] logits, long[] shape, doubl
               + "lower capacity_factor or route fewer tokens (MoeLayer has no such limit)");
     }
     return new RouteRequest(
-        spec, logits.values(), dims, bias == null ? null : selectionBias(bias, spec, dims[1]));
+        spec,
+        logits.values(),
+        dims,
+        bias == null || bias.isNull() ? null : selectionBias(bias, spec, dims[1]));
   }
 
   /**

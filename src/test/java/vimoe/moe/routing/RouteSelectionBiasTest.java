@@ -60,6 +60,32 @@ class RouteSelectionBiasTest {
   }
 
   /**
+   * The examples answer byte for byte as at eee6537, before the field existed (its answers, compact
+   * and pretty, were saved in src/test/resources/route-golden by that commit's jar), and {@code
+   * "selection_bias": null} reads as no bias.
+   */
+  @Test
+  void theExamplesAnswerAsBeforeTheField() throws Exception {
+    Path golden = Path.of("src/test/resources/route-golden");
+    int checked = 0;
+    try (var files = Files.list(golden)) {
+      for (Path saved : files.sorted().toList()) {
+        String name = saved.getFileName().toString();
+        boolean pretty = name.endsWith(".pretty.json");
+        String request = Files.readString(Path.of("examples", name.replace(".pretty", "")));
+        String withNull = request.replaceFirst("\\{", "{\"selection_bias\": null, ");
+        for (String text : new String[] {request, withNull}) {
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          RouteRequest.parse(text).writeAnswer(out, pretty);
+          assertEquals(Files.readString(saved), out.toString(StandardCharsets.UTF_8), name);
+        }
+        checked++;
+      }
+    }
+    assertEquals(8, checked, "4 examples, compact and pretty");
+  }
+
+  /**
    * On random and heavily tied logits with a random bias, the plan equals the float64 reference
    * with the bias added to the scores (selection exact, weights the gates).
    */
