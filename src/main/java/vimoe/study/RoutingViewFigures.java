@@ -120,15 +120,16 @@ final class RoutingViewFigures {
     int bins = same.get(0).routingViews().get(layer).expertsPerToken().length;
     return new Figure(
         "expert-choice-experts-per-token-block" + block,
-        "Expert Choice, block "
+        "Routers whose tokens may reach 0 to E experts (Expert Choice, Global Choice, ReLU"
+            + " routing), block "
             + block
             + ": share of the test tokens that reached 0, 1, ..., E experts (each row sums to "
-            + "100%), mean over seeds. Column 0 holds the tokens no expert picked (dropped); "
-            + "columns above 1 are tokens several experts picked. Every expert takes C tokens, so "
-            + "the expert load is balanced by construction and this spread is where the router's "
-            + "choices show",
+            + "100%), mean over seeds. Column 0 holds the tokens no expert took (dropped); "
+            + "columns above 1 are tokens several experts took. Every Expert Choice expert takes C"
+            + " tokens, so its load is balanced by construction and this spread is where the"
+            + " router's choices show",
         Charts.heatmap(
-            "Expert Choice: tokens by the number of experts they reached, block " + block,
+            "Tokens by the number of experts they reached, block " + block,
             same.stream().map(RoutingViewFigures::label).toList(),
             columns("", bins, 0),
             same.stream()
