@@ -93,9 +93,16 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     List<VitConfig> configs = new ArrayList<>();
+    Map<String, String> routerOptions = model.routerOptions;
     for (String name : names) {
       model.router = name;
-      configs.add(model.config(input.imageSize, input.channels, input.classes));
+      // the baseline has no router: --router-option is for the routers it is compared with
+      model.routerOptions = name.equals("dense") ? Map.of() : routerOptions;
+      try {
+        configs.add(model.config(input.imageSize, input.channels, input.classes));
+      } finally {
+        model.routerOptions = routerOptions;
+      }
     }
     VitConfig.checkWholeGroups(batch, configs.get(0).groupImages());
     return configs;

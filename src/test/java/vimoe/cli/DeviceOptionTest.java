@@ -40,4 +40,26 @@ class DeviceOptionTest {
     assertTrue(r.err().contains("training throughput of micro on cpu()"), r.err());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("softmax-ec")), r.out());
   }
+
+  /** A router option is for the routers measured, not for the dense baseline beside them. */
+  @Test
+  void benchTakesRouterOptionsThatDenseLacks() {
+    CliRunner.Result r =
+        CliRunner.run(
+            "",
+            "bench",
+            "--routers",
+            "softmax-tc",
+            "--router-option",
+            "bias_update_rate=0.001",
+            "--batch-size",
+            "8",
+            "--steps",
+            "1",
+            "--rounds",
+            "1");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("dense")), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("softmax-tc")), r.out());
+  }
 }
