@@ -33,6 +33,63 @@ final class DeviceSelection {
   record Selection(NDArray slotToken, NDArray tokenExpert, NDArray tokenPosition) {}
 
   /**
+   * The selection of a rule that fills slots expert by expert (Expert Choice, Global Choice), from
+   * the token each expert ranks in its first C' <= C slots: slots not taken, and slots C' to C-1,
+   * are empty (-1); a token's entry e is expert e, its position the slot it holds there or -1.
+   *
+   * @param best (G, E, C') the token of slot (e, c) for c < C'
+   * @param taken (G, E, C') whether that slot is filled, or {@code null} when all are
+   * @param tokens S
+   * @param capacity C >= C'
+   */
+  static Selection byExpert(NDArray best, NDArray taken, long tokens, int capacity) {
+    Shape shape = best.getShape();
+    long groups = shape.get(0), experts = shape.get(1);
+    int kept = (int) shape.get(2);
+    NDArray slotToken = best, target = best;
+    if (taken != null) {
+      slotToken = NDArrays.where(taken, best, Scalars.constant(best, -1));
+      target = NDArrays.where(taken, best, Scalars.constant(best, (double) tokens)); // dump S
+    }
+    NDArray c =
+        Scalars.cached(
+            best,
+            "slot of expert " + groups + " " + experts + " " + kept,
+            cm ->
+                cm.arange(0, kept, 1, DataType.INT64, best.getDevice())
+                    .reshape(1, 1, kept)
+                    .repeat(0, groups)
+                    .repeat(1, experts)); // (G, E, C')
+    NDArray position =
+        best.getManager()
+            .full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, best.getDevice())
+            .scatter(target, c, 2)
+            .get(new NDIndex("..., :{}", tokens))
+            .transpose(0, 2, 1); // (G, S, E)
+    if (kept < capacity) {
+      slotToken =
+          slotToken.concat(
+              best.getManager()
+                  .full(
+                      new Shape(groups, experts, capacity - kept),
+                      -1,
+                      DataType.INT64,
+                      best.getDevice()),
+              2);
+    }
+    NDArray expert =
+        Scalars.cached(
+            best,
+            "expert of token " + groups + " " + tokens + " " + experts,
+            cm ->
+                cm.arange(0, (int) experts, 1, DataType.INT64, best.getDevice())
+                    .reshape(1, 1, experts)
+                    .repeat(0, groups)
+                    .repeat(1, tokens)); // (G, S, E)
+    return new Selection(slotToken, expert, position);
+  }
+
+  /**
    * Rows up to this length get a {@link #uniqueKey}: the index term stays below 2^-25 of a value.
    */
   private static final long UNIQUE_KEY_ROWS = 1L << 15;

@@ -1,10 +1,7 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -121,47 +118,17 @@ final class ExpertChoice extends SelectionRule {
    *
    * @param score (G, S, E), compared only
    * @param positiveOnly only entries with score > 0 may be taken (slots may then stay empty)
-   * @param capacity C <= S
+   * @param capacity C (at most S under Expert Choice; slots from S on stay empty)
    */
   @Override
   DeviceSelection.Selection onDevice(
       NDArray score, boolean positiveOnly, RouterSpec spec, int capacity) {
-    Shape shape = score.getShape();
-    long groups = shape.get(0), tokens = shape.get(1), experts = shape.get(2);
-    NDManager m = score.getManager();
+    long tokens = score.getShape().get(1);
     NDArray byExpert = score.transpose(0, 2, 1); // (G, E, S)
-    NDArray slotToken = DeviceSelection.topIndices(byExpert, capacity); // (G, E, C)
-    NDArray target = slotToken;
-    if (positiveOnly) {
-      NDArray ok = byExpert.gather(slotToken, 2).gt(Scalars.constant(score, 0));
-      slotToken = NDArrays.where(ok, slotToken, Scalars.constant(slotToken, -1));
-      target =
-          NDArrays.where(ok, target, Scalars.constant(target, (double) tokens)); // dump column S
-    }
-    // position[g, e, s] = c where token s sits in slot (e, c), else -1
-    NDArray c =
-        Scalars.cached(
-            score,
-            "slot of expert " + groups + " " + experts + " " + capacity,
-            cm ->
-                cm.arange(0, capacity, 1, DataType.INT64, score.getDevice())
-                    .reshape(1, 1, capacity)
-                    .repeat(0, groups)
-                    .repeat(1, experts)); // (G, E, C)
-    NDArray position =
-        m.full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, score.getDevice())
-            .scatter(target, c, 2)
-            .get(new NDIndex("..., :{}", tokens))
-            .transpose(0, 2, 1); // (G, S, E)
-    NDArray expert =
-        Scalars.cached(
-            score,
-            "expert of token " + groups + " " + tokens + " " + experts,
-            cm ->
-                cm.arange(0, (int) experts, 1, DataType.INT64, score.getDevice())
-                    .reshape(1, 1, experts)
-                    .repeat(0, groups)
-                    .repeat(1, tokens)); // (G, S, E)
-    return new DeviceSelection.Selection(slotToken, expert, position);
+    // C <= S under Expert Choice; rules that reuse it (ReLU routing) may have C > S, and no expert
+    // can take more than S tokens, so the slots from S on stay empty
+    NDArray best = DeviceSelection.topIndices(byExpert, (int) Math.min(capacity, tokens));
+    NDArray taken = positiveOnly ? byExpert.gather(best, 2).gt(Scalars.constant(score, 0)) : null;
+    return DeviceSelection.byExpert(best, taken, tokens, capacity);
   }
 }

@@ -3,7 +3,6 @@ package vimoe.moe.routing;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -187,30 +186,7 @@ final class GlobalChoice extends SelectionRule {
     NDArray byExpert = raced.transpose(0, 2, 1); // (G, E, S)
     int kept = (int) Math.min(capacity, tokens);
     NDArray best = DeviceSelection.topIndices(byExpert, kept); // (G, E, min(C, S))
-    NDArray ok = won.transpose(0, 2, 1).gather(best, 2);
-    NDArray slotToken = NDArrays.where(ok, best, Scalars.constant(best, -1));
-    NDArray target = NDArrays.where(ok, best, Scalars.constant(best, (double) tokens)); // dump S
-    NDArray c =
-        Scalars.range(score, 0, kept, 1, 1, 1, kept).broadcast(new Shape(groups, experts, kept));
-    NDArray position =
-        manager
-            .full(new Shape(groups, experts, tokens + 1), -1, DataType.INT64, score.getDevice())
-            .scatter(target, c, 2)
-            .get(new NDIndex("..., :{}", tokens))
-            .transpose(0, 2, 1); // (G, S, E)
-    if (kept < capacity) { // C > S: no expert can keep more than S, the other slots stay empty
-      slotToken =
-          slotToken.concat(
-              manager.full(
-                  new Shape(groups, experts, capacity - kept),
-                  -1,
-                  DataType.INT64,
-                  score.getDevice()),
-              2);
-    }
-    NDArray expert =
-        Scalars.range(score, 0, experts, 1, 1, 1, experts)
-            .broadcast(new Shape(groups, tokens, experts));
-    return new DeviceSelection.Selection(slotToken, expert, position);
+    NDArray taken = won.transpose(0, 2, 1).gather(best, 2);
+    return DeviceSelection.byExpert(best, taken, tokens, capacity);
   }
 }

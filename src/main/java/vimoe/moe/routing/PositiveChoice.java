@@ -1,10 +1,7 @@
 package vimoe.moe.routing;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -50,28 +47,10 @@ final class PositiveChoice extends SelectionRule {
     return byExpert.onHost(score, shape, true, spec, capacity, manager);
   }
 
-  /**
-   * As {@link ExpertChoice#onDevice}; C may exceed S here (C <= S*K), and no expert can keep more
-   * than S requests, so the selection runs with min(C, S) slots and the rest stay empty (-1).
-   */
+  /** As {@link ExpertChoice#onDevice} over the positive entries (C may exceed S here). */
   @Override
   DeviceSelection.Selection onDevice(
       NDArray score, boolean positiveOnly, RouterSpec spec, int capacity) {
-    Shape shape = score.getShape();
-    int tokens = (int) shape.get(1);
-    if (capacity <= tokens) {
-      return byExpert.onDevice(score, true, spec, capacity);
-    }
-    DeviceSelection.Selection s = byExpert.onDevice(score, true, spec, tokens);
-    NDArray empty =
-        score
-            .getManager()
-            .full(
-                new Shape(shape.get(0), shape.get(2), capacity - tokens),
-                -1,
-                DataType.INT64,
-                score.getDevice());
-    NDArray slotToken = NDArrays.concat(new NDList(s.slotToken(), empty), 2); // (G, E, C)
-    return new DeviceSelection.Selection(slotToken, s.tokenExpert(), s.tokenPosition());
+    return byExpert.onDevice(score, true, spec, capacity);
   }
 }
