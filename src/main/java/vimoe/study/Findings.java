@@ -50,12 +50,13 @@ public final class Findings {
         });
     out.add(
         dense == null || moe.isEmpty()
-            ? missing(MOE_VS_DENSE, "needs dense and at least one MoE router", point)
+            ? missing(MOE_VS_DENSE, "needs dense and at least one MoE router", point, false)
             : finding(
                 MOE_VS_DENSE,
                 Stats.paired(Stats.meanPerSeed(moe), dense),
                 moe.size() + " MoE router" + (moe.size() == 1 ? "" : "s") + " (mean) minus dense",
-                point));
+                point,
+                false));
     List<Map<Long, Double>> ecMinusTc = new ArrayList<>();
     List<String> scores = new ArrayList<>();
     for (String score : scores()) {
@@ -68,16 +69,17 @@ public final class Findings {
     }
     out.add(
         ecMinusTc.isEmpty()
-            ? missing(EC_VS_TC, "needs an EC and a TC router of the same score", point)
+            ? missing(EC_VS_TC, "needs an EC and a TC router of the same score", point, false)
             : finding(
                 EC_VS_TC,
                 values(Stats.meanPerSeed(ecMinusTc)),
                 "EC minus TC, paired by score (" + String.join(", ", scores) + ")",
-                point));
+                point,
+                false));
     Map<Long, Double> soft = accuracy.get("soft");
     out.add(
         soft == null || sparse.isEmpty()
-            ? missing(SOFT_VS_SPARSE, "needs soft and at least one sparse router", point)
+            ? missing(SOFT_VS_SPARSE, "needs soft and at least one sparse router", point, false)
             : finding(
                 SOFT_VS_SPARSE,
                 Stats.paired(soft, Stats.meanPerSeed(sparse)),
@@ -85,7 +87,8 @@ public final class Findings {
                     + sparse.size()
                     + " sparse router"
                     + (sparse.size() == 1 ? "" : "s"),
-                point));
+                point,
+                false));
     return out;
   }
 
@@ -137,7 +140,7 @@ public final class Findings {
     List<Finding> out = new ArrayList<>();
     for (Comparison c : comparisons) {
       Map<Long, Double> a = accuracy.get(c.better()), b = accuracy.get(c.worse());
-      Finding f =
+      out.add(
           a == null || b == null
               ? missing(
                   c.claim(),
@@ -145,34 +148,21 @@ public final class Findings {
                       + (a == null ? c.better() : "")
                       + (a == null && b == null ? " and " : "")
                       + (b == null ? c.worse() : ""),
-                  point)
+                  point,
+                  true)
               : finding(
                   c.claim(),
                   Stats.paired(a, b),
                   c.better() + " minus " + c.worse() + ", paired by seed",
-                  point);
-      out.add(declared(f));
+                  point,
+                  true));
     }
     return out;
   }
 
-  private static Finding declared(Finding f) {
-    return new Finding(
-        f.claim(),
-        f.estimate(),
-        f.ci95(),
-        f.verdict(),
-        f.n(),
-        f.compared(),
-        f.point(),
-        f.sd(),
-        f.minimumDetectableEffect(),
-        f.seedsToResolve(),
-        true);
-  }
-
+  /** A claim tested on its paired differences; {@code declared}: a user's --compare. */
   private static Finding finding(
-      String claim, double[] differences, String compared, String point) {
+      String claim, double[] differences, String compared, String point, boolean declared) {
     Estimate e = Stats.difference(differences);
     String verdict = Stats.verdict(e);
     double sd = Stats.sd(differences);
@@ -189,14 +179,14 @@ public final class Findings {
         verdict.equals(Stats.INCONCLUSIVE) && e.mean() != null
             ? Stats.seedsToResolve(e.mean(), sd)
             : null,
-        false);
+        declared);
   }
 
   private static Double nullable(double v) {
     return Double.isNaN(v) ? null : v;
   }
 
-  private static Finding missing(String claim, String why, String point) {
+  private static Finding missing(String claim, String why, String point, boolean declared) {
     return new Finding(
         claim,
         null,
@@ -208,7 +198,7 @@ public final class Findings {
         null,
         null,
         null,
-        false);
+        declared);
   }
 
   /**

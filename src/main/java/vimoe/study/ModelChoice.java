@@ -5,7 +5,6 @@ import vimoe.model.Pooling;
 import vimoe.model.Variants;
 import vimoe.model.VitConfig;
 import vimoe.moe.routing.Family;
-import vimoe.moe.routing.RouterOption;
 import vimoe.moe.routing.RouterSpec;
 
 /**
@@ -65,8 +64,7 @@ public record ModelChoice(
     if (spec.family() == Family.DENSE) {
       return config(spec, point, imageSize, channels, classes);
     }
-    RouterSpec.Builder b = spec.toBuilder();
-    routerOptions.forEach((name, value) -> b.optOption(name, RouterOption.fromText(value)));
+    RouterSpec.Builder b = RouterVariant.builder(router, routerOptions, Map.of());
     return config(equalCompute(b, spec.family(), point), point, imageSize, channels, classes);
   }
 

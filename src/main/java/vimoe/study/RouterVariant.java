@@ -148,7 +148,11 @@ public record RouterVariant(String name, String router, Map<String, String> opti
     }
   }
 
-  private static RouterSpec.Builder builder(
+  /**
+   * The spec builder of {@code router} with the study's options (as typed), then {@code options} on
+   * top: what every grid entry's model is built from.
+   */
+  static RouterSpec.Builder builder(
       String router, Map<String, String> studyOptions, Map<String, String> options) {
     RouterSpec.Builder b = RouterSpec.of(router).toBuilder();
     studyOptions.forEach((k, v) -> b.optOption(k, RouterOption.fromText(v)));

@@ -110,30 +110,7 @@ public final class Trainer {
       double imagesPerSecond,
       double seconds,
       List<RoutingMetrics> routing,
-      List<java.util.Map<String, Double>> routingState) {
-
-    /** A summary without adaptive routing state. */
-    public EpochSummary(
-        int epoch,
-        int step,
-        double trainLoss,
-        double trainAccuracy,
-        double validationAccuracy,
-        double imagesPerSecond,
-        double seconds,
-        List<RoutingMetrics> routing) {
-      this(
-          epoch,
-          step,
-          trainLoss,
-          trainAccuracy,
-          validationAccuracy,
-          imagesPerSecond,
-          seconds,
-          routing,
-          List.of());
-    }
-  }
+      List<java.util.Map<String, Double>> routingState) {}
 
   /**
    * Creates a trainer.
